@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AppDeps } from './core/http/deps.ts';
+import { registerErrorPages } from './core/http/error-pages.tsx';
+import { readFlash } from './core/http/render.ts';
+import { sessions } from './core/http/session.ts';
+import { accountRoutes } from './features/accounts/accounts.routes.tsx';
+import { agencyRoutes } from './features/agency/agency.routes.ts';
+import { authRoutes } from './features/auth/auth.routes.tsx';
+import { claimRoutes } from './features/claim/claim.routes.tsx';
+import { contactRoutes } from './features/contact/contact.routes.tsx';
+import { healthRoutes } from './features/health/health.routes.ts';
+import { homeRoutes } from './features/home/home.routes.tsx';
+import { profileRoutes } from './features/profile/profile.routes.tsx';
+import { statementRoutes } from './features/statements/statements.routes.tsx';
+
+const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'public');
+
+export async function buildApp(
+  deps: AppDeps,
+  opts: { logger?: FastifyServerOptions['logger'] } = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    // Session tokens, CSRF secrets and one-time links never reach the logs.
+    disableRequestLogging: false,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+  });
+  app.decorate('deps', { ...deps, now: deps.now ?? (() => new Date()) });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: deps.config.secureCookies ? [] : null,
+      },
+    },
+    hsts: deps.config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+  await app.register(cookie, { secret: deps.config.secrets.cookieSecret });
+  await app.register(formbody);
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: deps.config.secureCookies ? '__Host-palier_csrf' : 'palier_csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: deps.config.secureCookies },
+  });
+  await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: '1h', index: false });
+  await app.register(sessions);
+
+  app.decorateRequest('flash', null);
+  app.addHook('onRequest', async (req, reply) => {
+    req.flash = readFlash(req, reply);
+  });
+  // Every state-changing request carries the form's token (checked once the body is parsed).
+  app.addHook('preHandler', (req, reply, done) => {
+    if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' || req.method === 'DELETE') {
+      return app.csrfProtection(req, reply, done);
+    }
+    done();
+  });
+
+  registerErrorPages(app);
+
+  await app.register(healthRoutes);
+  await app.register(agencyRoutes);
+  await app.register(authRoutes);
+  await app.register(claimRoutes);
+  await app.register(homeRoutes);
+  await app.register(statementRoutes);
+  await app.register(accountRoutes);
+  await app.register(profileRoutes);
+  await app.register(contactRoutes);
+  return app;
+}

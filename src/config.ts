@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Everything else receives a Config.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  baseUrl: string;
+  smtpUrl: string | null;
+  mailFrom: string;
+  logLevel: string;
+  /** true when BASE_URL is https: cookies get __Host- and Secure. */
+  secureCookies: boolean;
+  secrets: Secrets;
+}
+
+export interface Secrets {
+  /** Signs cookies (flash, CSRF secret). */
+  cookieSecret: string;
+  /** HMAC key ("pepper") for access codes and one-time tokens. */
+  hmacKey: string;
+  /** AES-256-GCM key for access codes that must be printed again. */
+  encryptionKey: string;
+}
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.string().optional(),
+  BASE_URL: z.string().url().optional(),
+  SMTP_URL: z.string().optional(),
+  MAIL_FROM: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')} : ${i.message}`);
+    throw new Error(`Configuration invalide :\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const databaseUrl = e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'palier.sqlite')}`;
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new Error('Configuration invalide :\n  DATABASE_URL : doit commencer par sqlite: ou postgres://');
+  }
+  const host = new URL(baseUrl).hostname;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl,
+    baseUrl,
+    smtpUrl: e.SMTP_URL || null,
+    mailFrom: e.MAIL_FROM ?? `Palier <ne-pas-repondre@${host === 'localhost' ? 'palier.localhost' : host}>`,
+    logLevel: e.LOG_LEVEL,
+    secureCookies: baseUrl.startsWith('https://'),
+    secrets: loadSecrets(dataDir),
+  };
+}
+
+/** Secrets are generated on first start and kept in DATA_DIR so restarts keep sessions and codes valid. */
+export function loadSecrets(dataDir: string): Secrets {
+  const file = path.join(dataDir, 'secrets.json');
+  if (existsSync(file)) {
+    return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
+  }
+  const secrets: Secrets = {
+    cookieSecret: randomBytes(32).toString('base64url'),
+    hmacKey: randomBytes(32).toString('base64url'),
+    encryptionKey: randomBytes(32).toString('base64url'),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}

@@ -1,0 +1,63 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
+import { renderToString } from 'preact-render-to-string';
+import { getAgency } from '../../features/agency/agency.repository.ts';
+import type { Flash, PageContext } from '../views/layout.tsx';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    flash: Flash | null;
+  }
+}
+
+export function readFlash(req: FastifyRequest, reply: FastifyReply): Flash | null {
+  const raw = req.cookies.palier_flash;
+  if (!raw) return null;
+  reply.clearCookie('palier_flash', { path: '/' });
+  const unsigned = req.unsignCookie(raw);
+  if (!unsigned.valid || !unsigned.value) return null;
+  try {
+    return JSON.parse(unsigned.value) as Flash;
+  } catch {
+    return null;
+  }
+}
+
+export async function pageContext(req: FastifyRequest, reply: FastifyReply): Promise<PageContext> {
+  return {
+    agency: await getAgency(req.server.deps.db),
+    csrfToken: reply.generateCsrf(),
+    user: req.user ? { firstName: req.user.firstName, lastName: req.user.lastName } : null,
+    flash: req.flash,
+    path: req.url.split('?')[0] ?? '/',
+  };
+}
+
+/** Renders a full page: views are pure functions of the page context and their props. */
+export async function renderPage(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  view: (ctx: PageContext) => VNode,
+  status = 200,
+): Promise<FastifyReply> {
+  const ctx = await pageContext(req, reply);
+  return reply
+    .status(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(`<!doctype html>${renderToString(view(ctx))}`);
+}
+
+/** Turns a zod error into one French message per field. */
+export function fieldErrors(issues: { path: PropertyKey[]; message: string }[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const i of issues) {
+    const key = String(i.path[0] ?? '_form');
+    out[key] ??= i.message;
+  }
+  return out;
+}
+
+export function clientIp(req: FastifyRequest): string {
+  return req.ip;
+}

@@ -1,0 +1,69 @@
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as common from '@zxcvbn-ts/language-common';
+import * as fr from '@zxcvbn-ts/language-fr';
+
+export const PASSWORD_MAX_LENGTH = 128;
+
+/** Shown beside every password field. */
+export const PASSWORD_RULE_TEXT =
+  '8 caractères minimum dont 1 majuscule et 1 chiffre, ou 15 caractères minimum de votre choix. ' +
+  'Évitez les mots de passe courants et ceux qui contiennent votre nom, votre adresse email ou votre référence.';
+
+// Built once: the dictionaries are large, and the checker is pure.
+const zxcvbn = new ZxcvbnFactory({
+  dictionary: { ...common.dictionary, ...fr.dictionary },
+  graphs: common.adjacencyGraphs,
+});
+
+const commonPasswords = new Set<string>(common.dictionary['passwords-common'] as string[]);
+
+function fold(value: string): string {
+  return value
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
+}
+
+export interface PasswordContext {
+  /** Names, email, references, the agency's name: none may be built into the password. */
+  personal: (string | null | undefined)[];
+}
+
+/**
+ * Returns the French reasons a password is refused, or [] when it is accepted.
+ * Rule: (≥ 8 with an uppercase letter and a digit) or ≥ 15 of anything; ≤ 128, never
+ * truncated; never common, never built from the person's own details.
+ */
+export function checkPassword(password: string, ctx: PasswordContext): string[] {
+  if (password.length > PASSWORD_MAX_LENGTH) {
+    return [`Le mot de passe doit contenir au plus ${PASSWORD_MAX_LENGTH} caractères.`];
+  }
+  const long = [...password].length >= 15;
+  const agencyRule = password.length >= 8 && /\p{Lu}/u.test(password) && /\p{Nd}/u.test(password);
+  if (!long && !agencyRule) {
+    return [
+      'Le mot de passe doit contenir au moins 8 caractères dont 1 majuscule et 1 chiffre, ou au moins 15 caractères.',
+    ];
+  }
+  const folded = fold(password);
+  const base = password.toLowerCase().replace(/[\d\W_]+$/u, '');
+  const personal = ctx.personal
+    .flatMap((p) => (p ? [p, ...p.split(/[@\s.\-_']+/)] : []))
+    .map(fold)
+    .filter((p) => p.length >= 4);
+  if (personal.some((p) => folded.includes(p))) {
+    return [
+      'Le mot de passe ne doit pas reprendre votre nom, votre prénom, votre adresse email, votre référence ou le nom de l’agence.',
+    ];
+  }
+  if (commonPasswords.has(password.toLowerCase()) || commonPasswords.has(base) || commonPasswords.has(folded)) {
+    return ['Ce mot de passe fait partie des mots de passe les plus courants : choisissez-en un autre.'];
+  }
+  if (zxcvbn.check(password, personal).score <= 1) {
+    return [
+      'Ce mot de passe est trop facile à deviner : allongez-le ou mélangez davantage mots, chiffres et symboles.',
+    ];
+  }
+  return [];
+}

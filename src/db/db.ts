@@ -1,0 +1,57 @@
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import * as createCoreTables from './migrations/202611281930_create-core-tables.ts';
+import type { Database as Schema } from './schema.ts';
+
+export type Db = Kysely<Schema>;
+export type DialectName = 'sqlite' | 'postgres';
+
+// PostgreSQL returns bigint (COUNT, SUM) as strings; our sums of cents fit in a JS number.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/** Migrations are listed explicitly so they run the same under tsx, vitest and a bundle. */
+const migrations: Record<string, Migration> = {
+  '202611281930_create-core-tables': createCoreTables,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+export function dialectOf(databaseUrl: string): DialectName {
+  return databaseUrl.startsWith('postgres') ? 'postgres' : 'sqlite';
+}
+
+export function createDb(databaseUrl: string): Db {
+  if (dialectOf(databaseUrl) === 'postgres') {
+    return new Kysely<Schema>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 10 }) }),
+    });
+  }
+  const file = databaseUrl.replace(/^sqlite:/, '');
+  const sqlite = new Database(file === '' ? ':memory:' : file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+}
+
+export async function migrateToLatest(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`Échec de la migration ${failed?.migrationName ?? ''} : ${String(error)}`);
+  }
+}
+
+/** Names of migrations known to the code but not yet applied (for readiness checks). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const list = await migrator.getMigrations();
+  return list.filter((m) => !m.executedAt).map((m) => m.name);
+}

@@ -1,0 +1,53 @@
+import type { Db } from '../../db/db.ts';
+
+/** The agency's identity, shown on every page and mail. Set with `npx palier agence …`. */
+export interface Agency {
+  name: string;
+  tagline: string | null;
+  address: string | null;
+  phone: string | null;
+  email: string | null;
+  website: string | null;
+  /** File name of the logo under DATA_DIR/files, served at /agence/logo. */
+  logo: string | null;
+  /** Bank details for "Payer" by transfer until online payment exists. */
+  iban: string | null;
+  bic: string | null;
+  /** false until `palier agence` has been run: pages show a neutral name. */
+  configured: boolean;
+}
+
+export const AGENCY_KEYS = ['name', 'tagline', 'address', 'phone', 'email', 'website', 'logo', 'iban', 'bic'] as const;
+export type AgencyKey = (typeof AGENCY_KEYS)[number];
+
+export const NEUTRAL_AGENCY_NAME = 'Votre espace client';
+
+export async function getAgency(db: Db): Promise<Agency> {
+  const rows = await db.selectFrom('settings').select(['key', 'value']).where('key', 'like', 'agency.%').execute();
+  const map = new Map(rows.map((r) => [r.key.slice('agency.'.length), r.value]));
+  const get = (k: AgencyKey) => map.get(k) || null;
+  return {
+    name: get('name') ?? NEUTRAL_AGENCY_NAME,
+    tagline: get('tagline'),
+    address: get('address'),
+    phone: get('phone'),
+    email: get('email'),
+    website: get('website'),
+    logo: get('logo'),
+    iban: get('iban'),
+    bic: get('bic'),
+    configured: map.has('name'),
+  };
+}
+
+export async function setAgency(db: Db, values: Partial<Record<AgencyKey, string | null>>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (const [k, v] of Object.entries(values)) {
+      const key = `agency.${k}`;
+      await trx.deleteFrom('settings').where('key', '=', key).execute();
+      if (v !== null && v !== undefined && v !== '') {
+        await trx.insertInto('settings').values({ key, value: v }).execute();
+      }
+    }
+  });
+}

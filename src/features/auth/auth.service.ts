@@ -1,0 +1,209 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { renderMail, greeting } from '../../adapters/mailer/templates.tsx';
+import { securityEvent } from '../../core/audit.ts';
+import { LIMITS, clearAttempts, lockedUntil, recordAttempt } from '../../core/security/attempts.ts';
+import { checkPassword } from '../../core/security/password-policy.ts';
+import { hashPassword, verifyPassword } from '../../core/security/passwords.ts';
+import type { User } from '../../db/schema.ts';
+import { getAgency } from '../agency/agency.repository.ts';
+import { findUserByEmail, normalizeEmail, setPassword } from '../users/users.repository.ts';
+import { consumeToken, findValidToken, issueUserToken } from '../users/tokens.repository.ts';
+import { endAllSessions } from '../../core/http/session.ts';
+import type { Db } from '../../db/db.ts';
+
+export const RESET_TTL_MS = 60 * 60_000;
+export const VERIFY_TTL_MS = 7 * 24 * 60 * 60_000;
+
+export type LoginResult = { ok: true; userId: number } | { ok: false; locked: boolean };
+
+/** Same answer, same work, whether the email is unknown or the password wrong. */
+export async function login(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  email: string,
+  password: string,
+): Promise<LoginResult> {
+  const { db } = app.deps;
+  const now = app.deps.now();
+  const key = normalizeEmail(email);
+  const locked =
+    (await lockedUntil(db, LIMITS.loginPerEmail, key, now)) ?? (await lockedUntil(db, LIMITS.loginPerIp, req.ip, now));
+  if (locked) {
+    await securityEvent(req, db, { action: 'login.locked', outcome: 'denied', details: {} });
+    return { ok: false, locked: true };
+  }
+  const user = await findUserByEmail(db, key);
+  const ok = await verifyPassword(user?.password_hash, password);
+  if (!ok || !user) {
+    await recordAttempt(db, LIMITS.loginPerEmail, key, now);
+    await recordAttempt(db, LIMITS.loginPerIp, req.ip, now);
+    await securityEvent(req, db, { action: 'login', outcome: 'failure', userId: user?.id ?? null });
+    return { ok: false, locked: false };
+  }
+  await clearAttempts(db, LIMITS.loginPerEmail, key);
+  await securityEvent(req, db, { action: 'login', outcome: 'success', userId: user.id });
+  return { ok: true, userId: user.id };
+}
+
+/** What a password may not be built from: the person's names, email, references, the agency's name. */
+export async function passwordContext(db: Db, user: Pick<User, 'id' | 'first_name' | 'last_name' | 'email'>) {
+  const refs = await db
+    .selectFrom('user_accounts')
+    .innerJoin('client_accounts', 'client_accounts.id', 'user_accounts.account_id')
+    .select('client_accounts.reference')
+    .where('user_accounts.user_id', '=', user.id)
+    .execute();
+  const agency = await getAgency(db);
+  return {
+    personal: [
+      user.first_name,
+      user.last_name,
+      user.email,
+      ...refs.map((r) => r.reference),
+      agency.configured ? agency.name : null,
+    ],
+  };
+}
+
+/**
+ * Always answers the same way. When the email is known (and not over its limit), mails a
+ * single-use link valid one hour.
+ */
+export async function requestPasswordReset(app: FastifyInstance, req: FastifyRequest, email: string): Promise<void> {
+  const { db, mailer, config } = app.deps;
+  const now = app.deps.now();
+  const key = normalizeEmail(email);
+  const limited =
+    (await lockedUntil(db, LIMITS.resetPerEmail, key, now)) ?? (await lockedUntil(db, LIMITS.resetPerIp, req.ip, now));
+  await recordAttempt(db, LIMITS.resetPerEmail, key, now);
+  await recordAttempt(db, LIMITS.resetPerIp, req.ip, now);
+  const user = await findUserByEmail(db, key);
+  if (!user || limited) {
+    await securityEvent(req, db, {
+      action: 'reset.request',
+      outcome: limited ? 'denied' : 'failure',
+      userId: user?.id ?? null,
+    });
+    return;
+  }
+  const token = await issueUserToken(db, user.id, 'reset_password', RESET_TTL_MS, now);
+  await securityEvent(req, db, { action: 'reset.request', outcome: 'success', userId: user.id });
+  const agency = await getAgency(db);
+  await mailer.send(
+    renderMail(agency, {
+      to: user.email,
+      subject: 'Choisir un nouveau mot de passe',
+      greeting: greeting(user.civility, user.first_name, user.last_name),
+      paragraphs: [
+        'Vous avez demandé à choisir un nouveau mot de passe pour votre espace client.',
+        'Cliquez sur le bouton ci-dessous pour le faire. Ce lien ne sert qu’une fois et reste valable une heure.',
+      ],
+      action: {
+        label: 'Choisir un nouveau mot de passe',
+        url: `${config.baseUrl}/nouveau-mot-de-passe?jeton=${token}`,
+      },
+      after: [
+        'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : votre mot de passe actuel reste valable.',
+      ],
+    }),
+  );
+}
+
+export type ResetResult =
+  { ok: true; userId: number } | { ok: false; invalid: true } | { ok: false; errors: Record<string, string> };
+
+export async function resetPassword(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  token: string,
+  password: string,
+  confirm: string,
+): Promise<ResetResult> {
+  const { db } = app.deps;
+  const now = app.deps.now();
+  const row = await findValidToken(db, token, 'reset_password', now);
+  if (!row) return { ok: false, invalid: true };
+  const user = await db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirstOrThrow();
+  const problems = checkPassword(password, await passwordContext(db, user));
+  if (problems.length) return { ok: false, errors: { password: problems[0]! } };
+  if (password !== confirm) return { ok: false, errors: { confirm: 'Les deux mots de passe ne sont pas identiques.' } };
+  const passwordHash = await hashPassword(password);
+  const done = await db.transaction().execute(async (trx) => {
+    if (!(await consumeToken(trx, token, now))) return false;
+    await setPassword(trx, user.id, passwordHash, now);
+    // The link proves the person reads this mailbox.
+    if (!user.email_verified_at) {
+      await trx.updateTable('users').set({ email_verified_at: now.toISOString() }).where('id', '=', user.id).execute();
+    }
+    await endAllSessions(trx, user.id);
+    return true;
+  });
+  if (!done) return { ok: false, invalid: true };
+  await clearAttempts(db, LIMITS.loginPerEmail, user.email);
+  await securityEvent(req, db, { action: 'reset.complete', outcome: 'success', userId: user.id });
+  return { ok: true, userId: user.id };
+}
+
+/** Mails a link that confirms the person reads this address (after claim, or for a new email). */
+export async function sendEmailConfirmation(
+  app: FastifyInstance,
+  user: Pick<User, 'id' | 'email' | 'civility' | 'first_name' | 'last_name'>,
+  newEmail: string | null = null,
+): Promise<void> {
+  const { db, mailer, config } = app.deps;
+  const now = app.deps.now();
+  const purpose = newEmail ? 'change_email' : 'verify_email';
+  const token = await issueUserToken(db, user.id, purpose, VERIFY_TTL_MS, now, newEmail);
+  const agency = await getAgency(db);
+  await mailer.send(
+    renderMail(agency, {
+      to: newEmail ?? user.email,
+      subject: 'Confirmez votre adresse email',
+      greeting: greeting(user.civility, user.first_name, user.last_name),
+      paragraphs: newEmail
+        ? [
+            `Vous avez demandé à utiliser l’adresse ${newEmail} pour votre espace client.`,
+            'Confirmez-la en cliquant sur le bouton ci-dessous : elle remplacera alors l’ancienne pour vous connecter.',
+          ]
+        : ['Votre espace client est créé. Confirmez votre adresse email en cliquant sur le bouton ci-dessous.'],
+      action: { label: 'Confirmer mon adresse email', url: `${config.baseUrl}/confirmer-email?jeton=${token}` },
+      after: ['Ce lien est valable sept jours. Si vous n’êtes pas à l’origine de cette demande, ignorez ce message.'],
+    }),
+  );
+}
+
+export type ConfirmResult = { ok: true; userId: number } | { ok: false };
+
+/** Confirms a first email, or switches to a new one; the new one must still be free. */
+export async function confirmEmail(app: FastifyInstance, req: FastifyRequest, token: string): Promise<ConfirmResult> {
+  const { db } = app.deps;
+  const now = app.deps.now();
+  const row =
+    (await findValidToken(db, token, 'verify_email', now)) ?? (await findValidToken(db, token, 'change_email', now));
+  if (!row) return { ok: false };
+  const ok = await db.transaction().execute(async (trx) => {
+    if (!(await consumeToken(trx, token, now))) return false;
+    if (row.purpose === 'change_email' && row.new_email) {
+      const taken = await findUserByEmail(trx, row.new_email);
+      if (taken && taken.id !== row.user_id) return false;
+      await trx
+        .updateTable('users')
+        .set({ email: row.new_email, email_verified_at: now.toISOString(), updated_at: now.toISOString() })
+        .where('id', '=', row.user_id)
+        .execute();
+    } else {
+      await trx
+        .updateTable('users')
+        .set({ email_verified_at: now.toISOString() })
+        .where('id', '=', row.user_id)
+        .execute();
+    }
+    return true;
+  });
+  await securityEvent(req, db, {
+    action: `email.${row.purpose}`,
+    outcome: ok ? 'success' : 'failure',
+    userId: row.user_id,
+  });
+  return ok ? { ok: true, userId: row.user_id } : { ok: false };
+}

@@ -1,0 +1,54 @@
+import type { Kysely } from 'kysely';
+import type { Database, TokenPurpose } from '../../db/schema.ts';
+import { newToken, sha256 } from '../../core/security/tokens.ts';
+
+type Q = Kysely<Database>;
+
+/** Issues a one-time link token; any earlier unused token of the same purpose stops working. */
+export async function issueUserToken(
+  db: Q,
+  userId: number,
+  purpose: TokenPurpose,
+  ttlMs: number,
+  now: Date,
+  newEmail: string | null = null,
+): Promise<string> {
+  const token = newToken();
+  await db.deleteFrom('user_tokens').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
+  await db
+    .insertInto('user_tokens')
+    .values({
+      token_hash: sha256(token),
+      user_id: userId,
+      purpose,
+      new_email: newEmail,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + ttlMs).toISOString(),
+      used_at: null,
+    })
+    .execute();
+  return token;
+}
+
+/** The token's row if it exists, has this purpose, is unused and unexpired. */
+export function findValidToken(db: Q, token: string, purpose: TokenPurpose, now: Date) {
+  return db
+    .selectFrom('user_tokens')
+    .selectAll()
+    .where('token_hash', '=', sha256(token))
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now.toISOString())
+    .executeTakeFirst();
+}
+
+/** Marks a token used; false if another request used it first (single use under concurrency). */
+export async function consumeToken(db: Q, token: string, now: Date): Promise<boolean> {
+  const res = await db
+    .updateTable('user_tokens')
+    .set({ used_at: now.toISOString() })
+    .where('token_hash', '=', sha256(token))
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}

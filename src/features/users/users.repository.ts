@@ -1,0 +1,51 @@
+import type { Insertable, Kysely } from 'kysely';
+import type { Database, UsersTable } from '../../db/schema.ts';
+
+type Q = Kysely<Database>;
+
+/** Emails are compared without regard to case or surrounding spaces. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function findUserByEmail(db: Q, email: string) {
+  return db.selectFrom('users').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
+}
+
+export function findUserById(db: Q, id: number) {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertUser(db: Q, values: Insertable<UsersTable>): Promise<number> {
+  const row = await db
+    .insertInto('users')
+    .values({ ...values, email: normalizeEmail(values.email) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function setPassword(db: Q, userId: number, passwordHash: string, now: Date): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, updated_at: now.toISOString() })
+    .where('id', '=', userId)
+    .execute();
+}
+
+export async function linkAccount(db: Q, userId: number, accountId: number, now: Date): Promise<void> {
+  await db
+    .insertInto('user_accounts')
+    .values({ user_id: userId, account_id: accountId, linked_at: now.toISOString() })
+    .execute();
+}
+
+/** The people who already hold an account: told by mail when someone else attaches it. */
+export function holdersOfAccount(db: Q, accountId: number) {
+  return db
+    .selectFrom('user_accounts')
+    .innerJoin('users', 'users.id', 'user_accounts.user_id')
+    .select(['users.id', 'users.email', 'users.civility', 'users.first_name', 'users.last_name'])
+    .where('user_accounts.account_id', '=', accountId)
+    .execute();
+}

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { createMailer } from '../../src/adapters/mailer/mailer.ts';
+import { buildApp } from '../../src/app.ts';
+import { loadSecrets, type Config } from '../../src/config.ts';
+import type { Db, DialectName } from '../../src/db/db.ts';
+import { createTestDb } from './db.ts';
+import { startSmtp, type SmtpCapture } from './smtp.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: Db;
+  config: Config;
+  smtp: SmtpCapture;
+  dialect: DialectName;
+  /** Moves the app's clock (session expiry, link expiry, lockouts). */
+  clock: { now: Date; advance(ms: number): void };
+  close(): Promise<void>;
+}
+
+/** The whole app on a fresh database of the given dialect, mailing to a real local SMTP server. */
+export async function buildTestApp(dialect: DialectName = 'sqlite', overrides: Partial<Config> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'palier-app-'));
+  const tdb = await createTestDb(dialect);
+  const smtp = await startSmtp();
+  const config: Config = {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    databaseUrl: tdb.url,
+    baseUrl: 'http://palier.test',
+    smtpUrl: smtp.url,
+    mailFrom: 'Palier <ne-pas-repondre@palier.test>',
+    logLevel: 'silent',
+    secureCookies: false,
+    secrets: loadSecrets(dataDir),
+    ...overrides,
+  };
+  const mailer = createMailer(config);
+  const clock = {
+    now: new Date(),
+    advance(ms: number) {
+      this.now = new Date(this.now.getTime() + ms);
+    },
+  };
+  const app = await buildApp({ config, db: tdb.db, mailer, now: () => clock.now });
+  await app.ready();
+  return {
+    app,
+    db: tdb.db,
+    config,
+    smtp,
+    dialect,
+    clock,
+    async close() {
+      await app.close();
+      mailer.close();
+      await smtp.close();
+      await tdb.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
