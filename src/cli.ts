@@ -1,0 +1,399 @@
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig, type Config } from './config.ts';
+import { AppError } from './core/errors.ts';
+import { createDb, migrateToLatest, type Db } from './db/db.ts';
+import { getAgency, setAgency, type AgencyKey } from './features/agency/agency.repository.ts';
+import { loadDemo } from './features/imports/demo.ts';
+import { isValidEmail } from './features/imports/fields.ts';
+import { ImportError } from './features/imports/import-error.ts';
+import { describeEcrituresSummary, describeReferentielSummary } from './features/imports/imports.presenter.ts';
+import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './features/imports/imports.service.ts';
+
+/**
+ * `palier`: the agency's operations from a terminal (`npx palier …`). French output;
+ * exit 0 on success, 1 when the input is refused (nothing written), 2 on a usage error.
+ */
+
+const HELP = `Palier — commandes d'exploitation
+
+Usage : npx palier <commande> [options]
+
+  import referentiel FICHIER   Importe les comptes, immeubles, lots et gestionnaires (CSV).
+  import ecritures FICHIER     Importe les écritures : remplace celles des comptes présents dans le fichier.
+  codes export FICHIER         Écrit « reference;code_acces » pour chaque code créé par Palier et pas encore utilisé.
+  agence [options]             Affiche ou définit l'identité de l'agence :
+      --nom TEXTE                nom du cabinet (obligatoire la première fois)
+      --slogan TEXTE             ligne sous le nom, par exemple « depuis 1904 »
+      --adresse TEXTE            adresse postale
+      --telephone TEXTE          téléphone
+      --email ADRESSE            adresse e-mail de contact
+      --site URL                 site web
+      --logo FICHIER             logo PNG, JPEG ou SVG (copié dans DATA_DIR/files)
+      --iban IBAN                IBAN du compte à créditer pour « Payer » par virement
+      --bic BIC                  BIC de ce compte
+    Une option vide (--slogan "") efface la valeur.
+  demo                         Charge des données de démonstration et affiche un identifiant à essayer.
+  --help, -h                   Affiche cette aide.
+
+Fichiers CSV : UTF-8 (avec ou sans BOM) ou Windows-1252, séparateur « ; » ou « , »,
+une ligne d'en-tête ; colonnes dans n'importe quel ordre.
+  referentiel : type, reference, code_acces, civilite, nom, prenom, email, telephone, adresse,
+    code_postal, ville, immeuble_code, immeuble_nom, immeuble_adresse, immeuble_code_postal,
+    immeuble_ville, lot_numero, lot_type, lot_description, tantiemes, conseil_syndical,
+    gestionnaire_nom, gestionnaire_email, gestionnaire_telephone
+  ecritures : reference, date (JJ/MM/AAAA ou AAAA-MM-JJ), libelle, debit, credit, piece
+Un fichier comportant une erreur est refusé en entier : rien n'est importé.
+
+Environnement : DATA_DIR (./data), DATABASE_URL (SQLite dans DATA_DIR par défaut,
+postgres://… pour PostgreSQL), BASE_URL.
+`;
+
+/** A mistake in the command line itself. */
+class UsageError extends Error {}
+
+interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+type Command = (args: string[], ctx: { config: Config; io: Io }) => Promise<void>;
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals: number) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    // node:util speaks English: keep only the option it complains about.
+    const option = /'(-[^']*)'/.exec((err as Error).message)?.[1];
+    throw new UsageError(`option non reconnue ou sans valeur${option ? ` : ${option}` : ''}.`);
+  }
+  if (parsed.positionals.length !== positionals) {
+    throw new UsageError(
+      positionals === 0
+        ? 'argument inattendu.'
+        : `il faut ${positionals === 1 ? 'un fichier' : `${positionals} arguments`}.`,
+    );
+  }
+  return parsed;
+}
+
+function readInput(file: string): Buffer {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`fichier introuvable : ${file}`);
+  return readFileSync(file);
+}
+
+async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = createDb(config.databaseUrl);
+  try {
+    await migrateToLatest(db);
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Reports a refused file with its name, so the agency knows which one to fix. */
+async function importing(file: string, io: Io, run: () => Promise<string[]>): Promise<void> {
+  try {
+    for (const l of await run()) io.out(l);
+  } catch (err) {
+    if (err instanceof ImportError) {
+      io.err(`Fichier « ${file} » refusé.`);
+      io.err(err.userMessage);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
+
+const importCommand: Command = async (args, { config, io }) => {
+  const { positionals } = parse(args, {}, 2);
+  const [kind, file] = positionals as [string, string];
+  if (kind !== 'referentiel' && kind !== 'ecritures') {
+    throw new UsageError(
+      `« import ${kind} » : attendu « import referentiel FICHIER » ou « import ecritures FICHIER ».`,
+    );
+  }
+  const buffer = readInput(file);
+  await withDb(config, (db) =>
+    importing(file, io, async () =>
+      kind === 'referentiel'
+        ? describeReferentielSummary(await importReferentiel(db, config, buffer))
+        : describeEcrituresSummary(await importEcritures(db, buffer)),
+    ),
+  );
+};
+
+const codesCommand: Command = async (args, { config, io }) => {
+  const { positionals } = parse(args, {}, 2);
+  const [action, file] = positionals as [string, string];
+  if (action !== 'export') throw new UsageError(`« codes ${action} » : attendu « codes export FICHIER ».`);
+  const codes = await withDb(config, (db) => exportCodes(db, config));
+  writeFileSync(file, codesToCsv(codes), { encoding: 'utf8', mode: 0o600 });
+  io.out(
+    codes.length === 0
+      ? `Aucun code à imprimer : « ${file} » ne contient que l'en-tête.`
+      : `${codes.length} code${codes.length > 1 ? 's' : ''} d'accès écrit${codes.length > 1 ? 's' : ''} dans « ${file} ».`,
+  );
+  if (codes.length > 0) io.out('Ce fichier donne accès aux comptes : supprimez-le une fois le publipostage fait.');
+};
+
+// ---------------------------------------------------------------------------
+// agence
+
+/** IBAN lengths of the SEPA countries: "Payer" by transfer only makes sense in euros. */
+const SEPA_IBAN_LENGTHS: Record<string, number> = {
+  AD: 24,
+  AT: 20,
+  BE: 16,
+  BG: 22,
+  CH: 21,
+  CY: 28,
+  CZ: 24,
+  DE: 22,
+  DK: 18,
+  EE: 20,
+  ES: 24,
+  FI: 18,
+  FR: 27,
+  GB: 22,
+  GI: 23,
+  GR: 27,
+  HR: 21,
+  HU: 28,
+  IE: 22,
+  IS: 26,
+  IT: 27,
+  LI: 21,
+  LT: 20,
+  LU: 20,
+  LV: 21,
+  MC: 27,
+  MT: 31,
+  NL: 18,
+  NO: 15,
+  PL: 28,
+  PT: 25,
+  RO: 24,
+  SE: 24,
+  SI: 19,
+  SK: 24,
+  SM: 27,
+  VA: 22,
+};
+
+/** The IBAN without spaces, or null when its country, length or mod-97 check digits are wrong. */
+export function normalizeIban(input: string): string | null {
+  const iban = input.replace(/[\s\u00a0-]/g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(iban)) return null;
+  if (SEPA_IBAN_LENGTHS[iban.slice(0, 2)] !== iban.length) return null;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let remainder = 0;
+  for (const ch of rearranged) {
+    const digits = ch >= 'A' ? String(ch.charCodeAt(0) - 55) : ch;
+    for (const d of digits) remainder = (remainder * 10 + Number(d)) % 97;
+  }
+  return remainder === 1 ? iban : null;
+}
+
+export function normalizeBic(input: string): string | null {
+  const bic = input.replace(/\s/g, '').toUpperCase();
+  return /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/.test(bic) ? bic : null;
+}
+
+/** The logo's extension judged from its content, never from its name. */
+export function logoType(content: Buffer): 'png' | 'jpg' | 'svg' | null {
+  if (content.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
+  if (content[0] === 0xff && content[1] === 0xd8 && content[2] === 0xff) return 'jpg';
+  const text = content.toString('utf8').replace(/^\uFEFF/, '');
+  const prolog = /^\s*(<\?xml[^>]*>\s*)?((<!--[\s\S]*?-->|<!DOCTYPE[^>]*>)\s*)*<svg[\s>]/i;
+  // An SVG may carry scripts that would run if the file were opened directly.
+  const active = /<script|<foreignObject|\son[a-z]+\s*=|javascript:/i;
+  return prolog.test(text) && !active.test(text) ? 'svg' : null;
+}
+
+const MAX_LOGO_BYTES = 2 * 1024 * 1024;
+
+const AGENCY_OPTIONS = {
+  nom: 'name',
+  slogan: 'tagline',
+  adresse: 'address',
+  telephone: 'phone',
+  email: 'email',
+  site: 'website',
+  logo: 'logo',
+  iban: 'iban',
+  bic: 'bic',
+} as const satisfies Record<string, AgencyKey>;
+
+const AGENCY_LABELS: Record<AgencyKey, string> = {
+  name: 'Nom',
+  tagline: 'Slogan',
+  address: 'Adresse',
+  phone: 'Téléphone',
+  email: 'E-mail',
+  website: 'Site',
+  logo: 'Logo',
+  iban: 'IBAN',
+  bic: 'BIC',
+};
+
+const agenceCommand: Command = async (args, { config, io }) => {
+  const options = Object.fromEntries(Object.keys(AGENCY_OPTIONS).map((k) => [k, { type: 'string' as const }]));
+  const { values } = parse(args, options, 0);
+  const given = values as Partial<Record<keyof typeof AGENCY_OPTIONS, string>>;
+
+  await withDb(config, async (db) => {
+    const current = await getAgency(db);
+    if (Object.keys(given).length === 0) {
+      printAgency(io, current);
+      return;
+    }
+    const problems: string[] = [];
+    const update: Partial<Record<AgencyKey, string | null>> = {};
+    for (const [option, key] of Object.entries(AGENCY_OPTIONS) as [keyof typeof AGENCY_OPTIONS, AgencyKey][]) {
+      const raw = given[option];
+      if (raw === undefined) continue;
+      const value = raw.trim();
+      if (value === '') {
+        if (key === 'name') problems.push('--nom : le nom ne peut pas être vide.');
+        else update[key] = null;
+        continue;
+      }
+      update[key] = value;
+      if (key === 'email' && !isValidEmail(value))
+        problems.push(`--email : « ${value} » n'est pas une adresse e-mail valide.`);
+      if (key === 'website') {
+        const url = /^https?:\/\//i.test(value) ? value : `https://${value}`;
+        const ok = URL.canParse(url) && new URL(url).hostname.includes('.');
+        if (ok) update.website = url;
+        else problems.push(`--site : « ${value} » n'est pas une adresse de site valide.`);
+      }
+      if (key === 'iban') {
+        const iban = normalizeIban(value);
+        if (iban) update.iban = iban;
+        else
+          problems.push(
+            `--iban : « ${value} » n'est pas un IBAN valide (pays de la zone SEPA, longueur et clé de contrôle).`,
+          );
+      }
+      if (key === 'bic') {
+        const bic = normalizeBic(value);
+        if (bic) update.bic = bic;
+        else problems.push(`--bic : « ${value} » n'est pas un BIC valide (8 ou 11 caractères).`);
+      }
+      if (key === 'logo') {
+        if (!existsSync(value) || !statSync(value).isFile()) {
+          problems.push(`--logo : fichier introuvable : ${value}`);
+        } else if (statSync(value).size > MAX_LOGO_BYTES) {
+          problems.push('--logo : fichier trop lourd (2 Mo au plus).');
+        } else if (!logoType(readFileSync(value))) {
+          problems.push('--logo : le fichier doit être une image PNG, JPEG ou SVG (sans script).');
+        }
+      }
+    }
+    if (!current.configured && update.name === undefined) {
+      problems.push('--nom : obligatoire la première fois.');
+    }
+    if (problems.length > 0) {
+      io.err("Identité de l'agence inchangée :");
+      for (const p of problems) io.err(`  ${p}`);
+      process.exitCode = 1;
+      return;
+    }
+
+    if (update.logo) {
+      const filesDir = path.join(config.dataDir, 'files');
+      mkdirSync(filesDir, { recursive: true });
+      const stored = `logo-${randomBytes(8).toString('hex')}.${logoType(readFileSync(update.logo))}`;
+      copyFileSync(update.logo, path.join(filesDir, stored));
+      update.logo = stored;
+    }
+    await setAgency(db, update);
+    if (update.logo !== undefined && current.logo) {
+      // basename: the stored name is ours, but never let it point outside DATA_DIR/files.
+      rmSync(path.join(config.dataDir, 'files', path.basename(current.logo)), { force: true });
+    }
+    io.out("Identité de l'agence enregistrée.");
+    printAgency(io, await getAgency(db));
+  });
+};
+
+function printAgency(io: Io, agency: Awaited<ReturnType<typeof getAgency>>): void {
+  if (!agency.configured) {
+    io.out(`L'identité de l'agence n'est pas encore définie : les pages affichent « ${agency.name} ».`);
+    io.out(
+      'Définissez-la avec : npx palier agence --nom "Cabinet …" --slogan "depuis …" --adresse "…" --telephone "…" --email …',
+    );
+    return;
+  }
+  io.out("Identité de l'agence :");
+  for (const key of Object.values(AGENCY_OPTIONS)) {
+    io.out(`  ${AGENCY_LABELS[key]} : ${agency[key] ?? '—'}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// demo
+
+const demoCommand: Command = async (args, { config, io }) => {
+  parse(args, {}, 0);
+  const result = await withDb(config, (db) => loadDemo(db, config));
+  const r = result.referentiel;
+  io.out(
+    `Données de démonstration chargées : ${r.accounts} comptes (${r.accountsCreated} créés), ${r.buildings} immeubles, ${r.lots} lots, ${result.ecritures.lines} écritures.`,
+  );
+  if (result.agencySet)
+    io.out('Identité de démonstration définie : « Cabinet Démo » (modifiable avec npx palier agence).');
+  if (!result.tryAccount) {
+    io.out('Tous les codes des comptes de démonstration ont déjà servi : connectez-vous avec les espaces déjà créés.');
+    return;
+  }
+  io.out('');
+  io.out(`Pour essayer : ouvrez ${config.baseUrl}/ (après npm start), cliquez sur « Créez votre espace » et saisissez`);
+  io.out(`  Identifiant : ${result.tryAccount.reference}`);
+  io.out(`  Mot de passe : ${result.tryAccount.code}`);
+  io.out(`(compte de ${result.tryAccount.name}).`);
+};
+
+const COMMANDS: Record<string, Command> = {
+  import: importCommand,
+  codes: codesCommand,
+  agence: agenceCommand,
+  demo: demoCommand,
+};
+
+export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'aide' || rest.includes('--help')) {
+    io.out(HELP);
+    return;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`commande inconnue : « ${name} ».`);
+    await command(rest, { config: loadConfig(), io });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`Erreur : ${err.message}`);
+      io.err('Tapez « npx palier --help » pour la liste des commandes.');
+      process.exitCode = 2;
+    } else if (err instanceof AppError) {
+      io.err(err.userMessage);
+      process.exitCode = 1;
+    } else {
+      io.err(`Erreur inattendue : ${(err as Error).message ?? String(err)}`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+// Run when executed (`tsx src/cli.ts …`); bin/palier.js calls main() itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await main(process.argv.slice(2));
+}

@@ -1,0 +1,203 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+
+type Q = Kysely<Database>;
+
+/**
+ * The account if this person holds it, else undefined. Every page about one account goes
+ * through here, so someone else's id answers exactly like an id that does not exist.
+ */
+export function findAccountOfUser(db: Q, userId: number, accountId: number) {
+  return db
+    .selectFrom('client_accounts')
+    .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
+    .selectAll('client_accounts')
+    .where('user_accounts.user_id', '=', userId)
+    .where('client_accounts.id', '=', accountId)
+    .executeTakeFirst();
+}
+
+export function accountsOfUser(db: Q, userId: number) {
+  return db
+    .selectFrom('client_accounts')
+    .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
+    .selectAll('client_accounts')
+    .where('user_accounts.user_id', '=', userId)
+    .orderBy('client_accounts.kind')
+    .orderBy('client_accounts.reference')
+    .execute();
+}
+
+export function findAccountByReference(db: Q, reference: string) {
+  return db
+    .selectFrom('client_accounts')
+    .selectAll()
+    .where('reference', '=', reference.trim().toUpperCase())
+    .executeTakeFirst();
+}
+
+/** Balance = credits − debits; negative means the client owes money (solde débiteur). */
+export async function balancesOf(db: Q, accountIds: number[]): Promise<Map<number, number>> {
+  if (accountIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('ledger_entries')
+    .select((eb) => [
+      'account_id',
+      eb.fn.sum<number>('credit_cents').as('credits'),
+      eb.fn.sum<number>('debit_cents').as('debits'),
+    ])
+    .where('account_id', 'in', accountIds)
+    .groupBy('account_id')
+    .execute();
+  const out = new Map<number, number>(accountIds.map((id) => [id, 0]));
+  for (const r of rows) out.set(r.account_id, Number(r.credits ?? 0) - Number(r.debits ?? 0));
+  return out;
+}
+
+/** Id parameters come from URLs: anything but a positive integer is treated as not found. */
+export function parseId(raw: unknown): number | null {
+  if (typeof raw !== 'string' || !/^[1-9]\d{0,9}$/.test(raw)) return null;
+  const n = Number(raw);
+  return n <= 2_147_483_647 ? n : null;
+}
+
+/** A person's accounts with the name and address of their building, in one query (home page). */
+export function accountsWithBuildingOfUser(db: Q, userId: number) {
+  return db
+    .selectFrom('client_accounts')
+    .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
+    .leftJoin('buildings', 'buildings.id', 'client_accounts.building_id')
+    .select([
+      'client_accounts.id',
+      'client_accounts.reference',
+      'client_accounts.kind',
+      'client_accounts.council_role',
+      'buildings.name as building_name',
+      'buildings.address as building_address',
+      'buildings.postal_code as building_postal_code',
+      'buildings.city as building_city',
+    ])
+    .where('user_accounts.user_id', '=', userId)
+    .orderBy('client_accounts.kind')
+    .orderBy('client_accounts.reference')
+    .execute();
+}
+
+/** The lots of several accounts in one query, whatever their number (not one query per account). */
+export async function lotsOfAccounts(db: Q, accountIds: number[]) {
+  if (accountIds.length === 0) return [];
+  return db
+    .selectFrom('account_lots')
+    .innerJoin('lots', 'lots.id', 'account_lots.lot_id')
+    .select(['account_lots.account_id', 'lots.id', 'lots.number', 'lots.type', 'lots.description'])
+    .where('account_lots.account_id', 'in', accountIds)
+    .orderBy('account_lots.account_id')
+    .orderBy('lots.number')
+    .execute();
+}
+
+/** The building and the gestionnaire of one account (statement header, Payer page); either may be missing. */
+export function buildingAndManagerOfAccount(db: Q, accountId: number) {
+  return db
+    .selectFrom('client_accounts')
+    .leftJoin('buildings', 'buildings.id', 'client_accounts.building_id')
+    .leftJoin('managers', 'managers.id', 'client_accounts.manager_id')
+    .select([
+      'buildings.name as building_name',
+      'buildings.address as building_address',
+      'buildings.postal_code as building_postal_code',
+      'buildings.city as building_city',
+      'managers.name as manager_name',
+      'managers.email as manager_email',
+      'managers.phone as manager_phone',
+    ])
+    .where('client_accounts.id', '=', accountId)
+    .executeTakeFirst();
+}
+
+/* Mes coordonnées, conseil syndical and gestionnaire lookups (features/accounts, features/contact). */
+
+/** The contact details the agency holds for an account, as the client may correct them. */
+export const ACCOUNT_CONTACT_COLUMNS = [
+  'civility',
+  'last_name',
+  'first_name',
+  'email',
+  'phone',
+  'address',
+  'postal_code',
+  'city',
+] as const;
+export type AccountContactColumn = (typeof ACCOUNT_CONTACT_COLUMNS)[number];
+export type AccountContact = Record<AccountContactColumn, string | null>;
+
+export async function updateAccountContact(
+  db: Q,
+  accountId: number,
+  values: Partial<AccountContact>,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('client_accounts')
+    .set({ ...values, updated_at: now.toISOString() })
+    .where('id', '=', accountId)
+    .execute();
+}
+
+export async function insertContactChange(
+  db: Q,
+  c: { accountId: number; userId: number; before: Partial<AccountContact>; after: Partial<AccountContact>; now: Date },
+): Promise<void> {
+  await db
+    .insertInto('contact_changes')
+    .values({
+      account_id: c.accountId,
+      user_id: c.userId,
+      changed_at: c.now.toISOString(),
+      before_json: JSON.stringify(c.before),
+      after_json: JSON.stringify(c.after),
+    })
+    .execute();
+}
+
+/** Newest first, with the name of the person who made each change. */
+export function contactChangesOf(db: Q, accountId: number, limit = 50) {
+  return db
+    .selectFrom('contact_changes')
+    .innerJoin('users', 'users.id', 'contact_changes.user_id')
+    .select([
+      'contact_changes.id',
+      'contact_changes.changed_at',
+      'contact_changes.before_json',
+      'contact_changes.after_json',
+      'users.civility',
+      'users.first_name',
+      'users.last_name',
+    ])
+    .where('contact_changes.account_id', '=', accountId)
+    .orderBy('contact_changes.changed_at', 'desc')
+    .orderBy('contact_changes.id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+export function findManager(db: Q, managerId: number | null) {
+  if (managerId === null) return Promise.resolve(undefined);
+  return db.selectFrom('managers').selectAll().where('id', '=', managerId).executeTakeFirst();
+}
+
+export function findBuilding(db: Q, buildingId: number | null) {
+  if (buildingId === null) return Promise.resolve(undefined);
+  return db.selectFrom('buildings').selectAll().where('id', '=', buildingId).executeTakeFirst();
+}
+
+/** The copropriétaire accounts of a building that sit on its conseil syndical (names and role only). */
+export function councilAccountsOfBuilding(db: Q, buildingId: number) {
+  return db
+    .selectFrom('client_accounts')
+    .select(['id', 'civility', 'first_name', 'last_name', 'council_role'])
+    .where('building_id', '=', buildingId)
+    .where('kind', '=', 'coproprietaire')
+    .where('council_role', 'is not', null)
+    .execute();
+}

@@ -1,0 +1,184 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fieldErrors, renderPage } from '../../core/http/render.ts';
+import { requireUser, setFlash, startSession } from '../../core/http/session.ts';
+import { retryTime } from '../../core/security/attempts.ts';
+import { codeSchema, PROFILE_LABELS, profileSchema, ticketSchema } from './claim.schemas.ts';
+import {
+  accountLabel,
+  accountOfTicket,
+  attachAccount,
+  checkAccessCode,
+  claimAccount,
+  issueTicket,
+  mailClaimConfirmation,
+  prefillFrom,
+} from './claim.service.ts';
+import {
+  AlreadyLoggedInPage,
+  AttachPage,
+  ClaimStep1Page,
+  ClaimStep2Page,
+  TicketInvalidPage,
+  type ProfileValues,
+} from './claim.views.tsx';
+
+/** One answer for a wrong code, an unknown reference, a used code and a superseded one. */
+export const CODE_REFUSED =
+  'Identifiant ou mot de passe incorrect. Vérifiez-les sur votre dernier appel de fonds : ce mot de passe ne sert qu’une fois et seul le plus récent est valable. En cas de doute, l’agence peut vous en donner un nouveau.';
+
+/** Same words whether the reference exists or not; only the time depends on the attempts made. */
+export function codeLocked(until: Date): string {
+  return `Trop d’essais ont échoué. Pour votre sécurité, la saisie est bloquée : réessayez à partir de ${retryTime(until)}. En cas de doute, l’agence peut vous donner un nouveau mot de passe.`;
+}
+
+function bodyOf(req: FastifyRequest): Record<string, unknown> {
+  return req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
+}
+
+/** A submitted value to show again in the form; anything but a string is dropped. */
+function str(body: Record<string, unknown>, key: string): string {
+  const v = body[key];
+  return typeof v === 'string' ? v : '';
+}
+
+function profileValues(body: Record<string, unknown>): ProfileValues {
+  const out: ProfileValues = {};
+  for (const key of Object.keys(PROFILE_LABELS)) {
+    if (key !== 'password' && key !== 'confirm') out[key] = str(body, key);
+  }
+  return out;
+}
+
+export async function claimRoutes(app: FastifyInstance) {
+  const alreadyLoggedIn = (req: FastifyRequest, reply: FastifyReply) =>
+    renderPage(req, reply, (ctx) => <AlreadyLoggedInPage ctx={ctx} />);
+
+  app.get('/creer-mon-espace', async (req, reply) => {
+    if (req.user) return alreadyLoggedIn(req, reply);
+    return renderPage(req, reply, (ctx) => <ClaimStep1Page ctx={ctx} />);
+  });
+
+  app.post('/creer-mon-espace', async (req, reply) => {
+    if (req.user) return alreadyLoggedIn(req, reply);
+    const body = bodyOf(req);
+    const reference = str(body, 'reference');
+    const parsed = codeSchema.safeParse(body);
+    if (!parsed.success) {
+      return renderPage(
+        req,
+        reply,
+        (ctx) => <ClaimStep1Page ctx={ctx} reference={reference} errors={fieldErrors(parsed.error.issues)} />,
+        400,
+      );
+    }
+    const check = await checkAccessCode(app, req, { ...parsed.data, action: 'claim.code' });
+    if (!check.ok) {
+      const message = check.lockedUntil ? codeLocked(check.lockedUntil) : CODE_REFUSED;
+      return renderPage(
+        req,
+        reply,
+        (ctx) => <ClaimStep1Page ctx={ctx} reference={parsed.data.reference} errors={{ _form: message }} />,
+        check.lockedUntil ? 429 : 401,
+      );
+    }
+    const ticket = await issueTicket(app, check.account.id);
+    return reply.redirect(`/creer-mon-espace/etape-2?ticket=${ticket}`, 303);
+  });
+
+  app.get('/creer-mon-espace/etape-2', async (req, reply) => {
+    if (req.user) return alreadyLoggedIn(req, reply);
+    // The ticket stays out of Referer headers of links on the page.
+    reply.header('referrer-policy', 'no-referrer');
+    const ticket = ticketSchema.safeParse((req.query as Record<string, unknown>).ticket);
+    const account = ticket.success ? await accountOfTicket(app, ticket.data) : undefined;
+    if (!ticket.success || !account) return renderPage(req, reply, (ctx) => <TicketInvalidPage ctx={ctx} />, 400);
+    return renderPage(req, reply, (ctx) => (
+      <ClaimStep2Page ctx={ctx} ticket={ticket.data} reference={account.reference} values={prefillFrom(account)} />
+    ));
+  });
+
+  app.post('/creer-mon-espace/etape-2', async (req, reply) => {
+    if (req.user) return alreadyLoggedIn(req, reply);
+    reply.header('referrer-policy', 'no-referrer');
+    const body = bodyOf(req);
+    const ticket = ticketSchema.safeParse(body.ticket);
+    const account = ticket.success ? await accountOfTicket(app, ticket.data) : undefined;
+    if (!ticket.success || !account)
+      return renderPage(req, reply, (ctx) => <TicketInvalidPage ctx={ctx} afterSubmit />, 400);
+
+    const values = profileValues(body);
+    const form = (status: number, errors?: Record<string, string>, emailTaken?: boolean) =>
+      renderPage(
+        req,
+        reply,
+        (ctx) => (
+          <ClaimStep2Page
+            ctx={ctx}
+            ticket={ticket.data}
+            reference={account.reference}
+            values={values}
+            errors={errors}
+            emailTaken={emailTaken}
+          />
+        ),
+        status,
+      );
+    const parsed = profileSchema.safeParse(body);
+    if (!parsed.success) return form(400, fieldErrors(parsed.error.issues));
+
+    const result = await claimAccount(app, req, account, parsed.data);
+    if (!result.ok) {
+      if (result.reason === 'errors') return form(400, result.errors);
+      if (result.reason === 'email_taken') return form(409, undefined, true);
+      return renderPage(req, reply, (ctx) => <TicketInvalidPage ctx={ctx} afterSubmit />, 400);
+    }
+    await startSession(app, req, reply, result.userId);
+    await mailClaimConfirmation(app, req, result.userId);
+    setFlash(reply, {
+      kind: 'success',
+      message: `Votre compte est désormais créé ! Un email vient d’être envoyé à ${result.email} pour confirmer votre adresse.`,
+    });
+    return reply.redirect('/accueil', 303);
+  });
+
+  app.get('/comptes/ajouter', { preHandler: requireUser }, async (req, reply) =>
+    renderPage(req, reply, (ctx) => <AttachPage ctx={ctx} />),
+  );
+
+  app.post('/comptes/ajouter', { preHandler: requireUser }, async (req, reply) => {
+    const user = req.user!;
+    const body = bodyOf(req);
+    const reference = str(body, 'reference');
+    const parsed = codeSchema.safeParse(body);
+    if (!parsed.success) {
+      return renderPage(
+        req,
+        reply,
+        (ctx) => <AttachPage ctx={ctx} reference={reference} errors={fieldErrors(parsed.error.issues)} />,
+        400,
+      );
+    }
+    const result = await attachAccount(app, req, user, parsed.data.reference, parsed.data.code);
+    if (!result.ok) {
+      if (result.reason === 'already_held') {
+        return renderPage(
+          req,
+          reply,
+          (ctx) => <AttachPage ctx={ctx} alreadyHeld={accountLabel(result.account)} />,
+          409,
+        );
+      }
+      const message = result.lockedUntil ? codeLocked(result.lockedUntil) : CODE_REFUSED;
+      return renderPage(
+        req,
+        reply,
+        (ctx) => <AttachPage ctx={ctx} reference={parsed.data.reference} errors={{ _form: message }} />,
+        result.lockedUntil ? 429 : 401,
+      );
+    }
+    // More rights than a moment ago: a new session id.
+    await startSession(app, req, reply, user.id);
+    setFlash(reply, { kind: 'success', message: `Compte ${accountLabel(result.account)} ajouté à votre espace.` });
+    return reply.redirect(`/accueil?onglet=${result.account.kind}`, 303);
+  });
+}

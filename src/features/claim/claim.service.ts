@@ -1,0 +1,311 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
+import { securityEvent } from '../../core/audit.ts';
+import { formatInstant } from '../../core/format.ts';
+import { hashAccessCode } from '../../core/security/access-code.ts';
+import { LIMITS, clearAttempts, lockedUntil, recordAttempt } from '../../core/security/attempts.ts';
+import { checkPassword } from '../../core/security/password-policy.ts';
+import { hashPassword } from '../../core/security/passwords.ts';
+import { safeEqual } from '../../core/security/tokens.ts';
+import type { AccountKind, ClientAccount } from '../../db/schema.ts';
+import { getAgency } from '../agency/agency.repository.ts';
+import { sendEmailConfirmation } from '../auth/auth.service.ts';
+import { findUserByEmail, holdersOfAccount, insertUser, linkAccount } from '../users/users.repository.ts';
+import {
+  createClaimTicket,
+  deleteTicket,
+  findAccountByTypedReference,
+  findTicketAccount,
+  markCodeUsed,
+  normalizeReference,
+  userHoldsAccount,
+} from './claim.repository.ts';
+import type { ProfileInput } from './claim.schemas.ts';
+
+export const TICKET_TTL_MS = 30 * 60_000;
+
+const KIND_LABELS: Record<AccountKind, string> = {
+  coproprietaire: 'Copropriétaire',
+  locataire: 'Locataire',
+  proprietaire: 'Propriétaire',
+};
+
+/** "Copropriétaire N° C1024", as the account is named on the home page. */
+export function accountLabel(account: Pick<ClientAccount, 'kind' | 'reference'>): string {
+  return `${KIND_LABELS[account.kind]} N° ${account.reference}`;
+}
+
+export type CodeCheck =
+  { ok: true; account: ClientAccount; codeHash: string } | { ok: false; lockedUntil: Date | null };
+
+/**
+ * Checks an Identifiant + Mot de passe from the paper letter. A wrong code, an unknown
+ * reference and a used or superseded code give the same result and count the same
+ * attempts, so nothing tells them apart; the code itself is never logged.
+ */
+export async function checkAccessCode(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  input: { reference: string; code: string; action: 'claim.code' | 'attach.code'; userId?: number },
+): Promise<CodeCheck> {
+  const { db, config } = app.deps;
+  const now = app.deps.now();
+  const refKey = normalizeReference(input.reference);
+  const details = { reference: refKey };
+  const locked = await currentLock(app, refKey, req.ip, now);
+  if (locked) {
+    await securityEvent(req, db, { action: input.action, outcome: 'denied', userId: input.userId ?? null, details });
+    return { ok: false, lockedUntil: locked };
+  }
+  const account = await findAccountByTypedReference(db, input.reference);
+  const codeHash = hashAccessCode(config.secrets.hmacKey, input.code);
+  const valid =
+    !!account &&
+    !!account.access_code_hash &&
+    !account.access_code_used_at &&
+    safeEqual(account.access_code_hash, codeHash);
+  if (!valid || !account) {
+    await recordAttempt(db, LIMITS.codePerReference, refKey, now);
+    await recordAttempt(db, LIMITS.codePerIp, req.ip, now);
+    await securityEvent(req, db, { action: input.action, outcome: 'failure', userId: input.userId ?? null, details });
+    // The failure that reaches the limit already says when to retry.
+    return { ok: false, lockedUntil: await currentLock(app, refKey, req.ip, now) };
+  }
+  await clearAttempts(db, LIMITS.codePerReference, refKey);
+  await securityEvent(req, db, {
+    action: input.action,
+    outcome: 'success',
+    userId: input.userId ?? null,
+    accountId: account.id,
+    details,
+  });
+  return { ok: true, account, codeHash };
+}
+
+async function currentLock(app: FastifyInstance, refKey: string, ip: string, now: Date): Promise<Date | null> {
+  const { db } = app.deps;
+  const byRef = await lockedUntil(db, LIMITS.codePerReference, refKey, now);
+  const byIp = await lockedUntil(db, LIMITS.codePerIp, ip, now);
+  if (byRef && byIp) return byRef > byIp ? byRef : byIp;
+  return byRef ?? byIp;
+}
+
+/** Step 1 succeeded: a ticket valid 30 minutes identifies the account in step 2. */
+export function issueTicket(app: FastifyInstance, accountId: number): Promise<string> {
+  return createClaimTicket(app.deps.db, accountId, app.deps.now(), TICKET_TTL_MS);
+}
+
+export function accountOfTicket(app: FastifyInstance, ticket: string) {
+  return findTicketAccount(app.deps.db, ticket, app.deps.now());
+}
+
+/** What the agency knows, to prefill step 2. */
+export function prefillFrom(account: ClientAccount): Partial<Record<keyof ProfileInput, string>> {
+  return {
+    civility: civilityOf(account.civility),
+    lastName: account.last_name ?? '',
+    firstName: account.first_name ?? '',
+    email: account.email ?? '',
+    phone: account.phone ?? '',
+    address: account.address ?? '',
+    postalCode: account.postal_code ?? '',
+    city: account.city ?? '',
+  };
+}
+
+/** Accounting software writes civilities many ways; the form offers four. */
+function civilityOf(raw: string | null): string {
+  const v = (raw ?? '').trim().toLowerCase().replace(/\.$/, '');
+  if (['m', 'mr', 'monsieur'].includes(v)) return 'M.';
+  if (['mme', 'madame', 'mlle', 'mademoiselle'].includes(v)) return 'Mme';
+  if (['m et mme', 'm. et mme', 'monsieur et madame', 'mr et mme'].includes(v)) return 'M. et Mme';
+  if (['société', 'societe', 'sté', 'ste', 'sci', 'sarl', 'sas'].includes(v)) return 'Société';
+  return '';
+}
+
+export type ClaimResult =
+  | { ok: true; userId: number; email: string }
+  | { ok: false; reason: 'invalid_ticket' }
+  | { ok: false; reason: 'email_taken' }
+  | { ok: false; reason: 'errors'; errors: Record<string, string> };
+
+/**
+ * Step 2: creates the person's space. In one transaction the ticket and the still-unused
+ * code are checked again, the code is marked used (conditionally: a double submit creates
+ * one person only), the person is created and the account linked.
+ */
+export async function claimAccount(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  account: ClientAccount,
+  input: ProfileInput,
+): Promise<ClaimResult> {
+  const { db } = app.deps;
+  const agency = await getAgency(db);
+  const problems = checkPassword(input.password, {
+    personal: [input.firstName, input.lastName, input.email, account.reference, agency.configured ? agency.name : null],
+  });
+  if (problems.length) return { ok: false, reason: 'errors', errors: { password: problems[0]! } };
+  if (input.password !== input.confirm) {
+    return { ok: false, reason: 'errors', errors: { confirm: 'Les deux mots de passe ne sont pas identiques.' } };
+  }
+  if (await findUserByEmail(db, input.email)) {
+    await securityEvent(req, db, {
+      action: 'claim',
+      outcome: 'failure',
+      accountId: account.id,
+      details: { reason: 'email_taken' },
+    });
+    return { ok: false, reason: 'email_taken' };
+  }
+  const passwordHash = await hashPassword(input.password);
+  const now = app.deps.now();
+  let outcome: 'ok' | 'invalid_ticket' | 'email_taken';
+  let userId = 0;
+  try {
+    outcome = await db.transaction().execute(async (trx) => {
+      const ticketAccount = await findTicketAccount(trx, input.ticket, now);
+      if (!ticketAccount || ticketAccount.id !== account.id) return 'invalid_ticket';
+      // Checked before anything is written: an email already in use consumes nothing.
+      if (await findUserByEmail(trx, input.email)) return 'email_taken';
+      if (!(await markCodeUsed(trx, account.id, now))) return 'invalid_ticket';
+      userId = await insertUser(trx, {
+        email: input.email,
+        email_verified_at: null,
+        password_hash: passwordHash,
+        civility: input.civility,
+        last_name: input.lastName,
+        first_name: input.firstName,
+        phone: input.phone,
+        address: input.address,
+        postal_code: input.postalCode,
+        city: input.city,
+        created_at: now.toISOString(),
+        updated_at: now.toISOString(),
+      });
+      await linkAccount(trx, userId, account.id, now);
+      await deleteTicket(trx, input.ticket);
+      await securityEvent(req, trx, {
+        action: 'claim',
+        outcome: 'success',
+        userId,
+        accountId: account.id,
+        details: { reference: account.reference },
+      });
+      return 'ok';
+    });
+  } catch (err) {
+    // Two people racing for the same new email: the database's unique index decides.
+    if (await findUserByEmail(db, input.email)) outcome = 'email_taken';
+    else throw err;
+  }
+  if (outcome === 'email_taken') {
+    await securityEvent(req, db, {
+      action: 'claim',
+      outcome: 'failure',
+      accountId: account.id,
+      details: { reason: 'email_taken' },
+    });
+    return { ok: false, reason: 'email_taken' };
+  }
+  if (outcome === 'invalid_ticket') return { ok: false, reason: 'invalid_ticket' };
+  return { ok: true, userId, email: input.email };
+}
+
+/** After a claim: the link that proves the person reads this mailbox. A mail failure does not undo the space. */
+export async function mailClaimConfirmation(app: FastifyInstance, req: FastifyRequest, userId: number): Promise<void> {
+  const user = await app.deps.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
+  try {
+    await sendEmailConfirmation(app, user);
+  } catch (err) {
+    req.log.error({ err, userId }, 'email confirmation mail failed');
+  }
+}
+
+export type AttachResult =
+  | { ok: true; account: ClientAccount }
+  | { ok: false; reason: 'already_held'; account: ClientAccount }
+  | { ok: false; reason: 'refused'; lockedUntil: Date | null };
+
+/** "Ajouter un compte": the same check as the claim, then the account joins the person's space. */
+export async function attachAccount(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  user: { id: number; firstName: string; lastName: string },
+  reference: string,
+  code: string,
+): Promise<AttachResult> {
+  const { db } = app.deps;
+  // The person already holds it, so saying so reveals nothing; no attempt is counted.
+  const known = await findAccountByTypedReference(db, reference);
+  if (known && (await userHoldsAccount(db, user.id, known.id)))
+    return { ok: false, reason: 'already_held', account: known };
+
+  const check = await checkAccessCode(app, req, { reference, code, action: 'attach.code', userId: user.id });
+  if (!check.ok) return { ok: false, reason: 'refused', lockedUntil: check.lockedUntil };
+  const { account, codeHash } = check;
+  const now = app.deps.now();
+  const done = await db.transaction().execute(async (trx) => {
+    if (await userHoldsAccount(trx, user.id, account.id)) return 'already_held' as const;
+    if (!(await markCodeUsed(trx, account.id, now, codeHash))) return 'refused' as const;
+    await linkAccount(trx, user.id, account.id, now);
+    await securityEvent(req, trx, {
+      action: 'attach',
+      outcome: 'success',
+      userId: user.id,
+      accountId: account.id,
+      details: { reference: account.reference },
+    });
+    return 'ok' as const;
+  });
+  if (done === 'already_held') return { ok: false, reason: 'already_held', account };
+  if (done === 'refused') return { ok: false, reason: 'refused', lockedUntil: null };
+  await mailOtherHolders(app, req, account, user, now);
+  return { ok: true, account };
+}
+
+/** "Claire M.": enough for a co-holder to recognise the person, no more. */
+export function shortName(firstName: string, lastName: string): string {
+  const initial = [...lastName.trim()][0];
+  return initial ? `${firstName.trim()} ${initial.toUpperCase()}.` : firstName.trim();
+}
+
+/** Everyone who already held the account learns who attached it and when. */
+async function mailOtherHolders(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  account: ClientAccount,
+  attacher: { id: number; firstName: string; lastName: string },
+  now: Date,
+): Promise<void> {
+  const { db, mailer } = app.deps;
+  const holders = (await holdersOfAccount(db, account.id)).filter((h) => h.id !== attacher.id);
+  if (holders.length === 0) return;
+  const agency = await getAgency(db);
+  const contact = [
+    agency.phone ? `par téléphone au ${agency.phone}` : null,
+    agency.email ? `par email à ${agency.email}` : null,
+  ]
+    .filter(Boolean)
+    .join(' ou ');
+  for (const h of holders) {
+    try {
+      await mailer.send(
+        renderMail(agency, {
+          to: h.email,
+          subject: 'Un compte a été rattaché à un autre espace client',
+          greeting: greeting(h.civility, h.first_name, h.last_name),
+          paragraphs: [
+            `Un compte a été rattaché à un autre espace client : le compte ${accountLabel(account)}, que vous suivez dans votre espace, a été ajouté le ${formatInstant(now.toISOString())} à l’espace de ${shortName(attacher.firstName, attacher.lastName)}, avec le mot de passe imprimé sur l’appel de fonds.`,
+            'Cette personne voit désormais la situation de ce compte (solde, extrait de compte, documents).',
+          ],
+          after: [
+            `Si vous ne vous y attendiez pas, contactez l’agence${contact ? ` ${contact}` : ''} : elle pourra retirer ce rattachement.`,
+          ],
+        }),
+      );
+    } catch (err) {
+      req.log.error({ err, userId: h.id, accountId: account.id }, 'attach notification mail failed');
+    }
+  }
+}

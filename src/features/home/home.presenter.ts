@@ -1,0 +1,170 @@
+import { formatMoney, fullName, plural } from '../../core/format.ts';
+import type { AccountKind, CouncilRole } from '../../db/schema.ts';
+
+/** Tabs appear in this order, whatever order the accounts were attached in. */
+export const ACCOUNT_KINDS: readonly AccountKind[] = ['coproprietaire', 'locataire', 'proprietaire'];
+
+const KIND_LABELS: Record<AccountKind, { tab: string; holder: string }> = {
+  coproprietaire: { tab: 'Comptes copropriétaires', holder: 'Copropriétaire' },
+  locataire: { tab: 'Comptes locataires', holder: 'Locataire' },
+  proprietaire: { tab: 'Comptes propriétaires', holder: 'Propriétaire' },
+};
+
+/** "Copropriétaire N° C0042": how the agency's paper names an account. */
+export function accountNumberLabel(kind: AccountKind, reference: string): string {
+  return `${KIND_LABELS[kind].holder} N° ${reference}`;
+}
+
+export interface BalanceView {
+  cents: number;
+  /** "-1 378,20 €": the sign stays, as on the agency's statements. */
+  amount: string;
+  label: 'Solde débiteur' | 'Solde créditeur' | 'Solde nul';
+  tone: 'debit' | 'credit' | 'zero';
+}
+
+/** Balance = credits − debits; negative means the client owes money. */
+export function presentBalance(cents: number): BalanceView {
+  if (cents < 0) return { cents, amount: formatMoney(cents), label: 'Solde débiteur', tone: 'debit' };
+  if (cents > 0) return { cents, amount: formatMoney(cents), label: 'Solde créditeur', tone: 'credit' };
+  return { cents, amount: formatMoney(0), label: 'Solde nul', tone: 'zero' };
+}
+
+/** "12 rue des Alpes, 38000 Grenoble"; empty parts are left out. */
+export function formatAddress(address: string | null, postalCode: string | null, city: string | null): string {
+  const town = [postalCode, city].filter(Boolean).join(' ');
+  return [address, town].filter(Boolean).join(', ');
+}
+
+export interface LotRow {
+  account_id: number;
+  number: string;
+  type: string | null;
+  description: string | null;
+}
+
+/** "4 pièces (Lot 0006) - Appartement", as on the appel de fonds. */
+export function lotLine(lot: Pick<LotRow, 'number' | 'type' | 'description'>): string {
+  const head = lot.description ? `${lot.description} (Lot ${lot.number})` : `Lot ${lot.number}`;
+  return lot.type ? `${head} - ${lot.type}` : head;
+}
+
+// Lot numbers are text: "6" must come before "12" even when the agency does not pad them.
+const lotOrder = new Intl.Collator('fr', { numeric: true });
+
+export interface HomeAccountRow {
+  id: number;
+  reference: string;
+  kind: AccountKind;
+  council_role: CouncilRole | null;
+  building_name: string | null;
+  building_address: string | null;
+  building_postal_code: string | null;
+  building_city: string | null;
+}
+
+export interface AccountCardView {
+  id: number;
+  reference: string;
+  numberLabel: string;
+  lots: string[];
+  buildingName: string | null;
+  buildingAddress: string;
+  privateDocuments: string;
+  publicDocuments: string;
+  balance: BalanceView;
+  links: {
+    statement: string;
+    pay: string;
+    details: string;
+    council: string | null;
+    contact: string;
+  };
+}
+
+export interface HomeTabView {
+  kind: AccountKind;
+  label: string;
+  href: string;
+  selected: boolean;
+}
+
+export interface HomeView {
+  welcomeName: string;
+  tabs: HomeTabView[];
+  selectedLabel: string | null;
+  accounts: AccountCardView[];
+}
+
+export function kindsHeld(accounts: { kind: AccountKind }[]): AccountKind[] {
+  return ACCOUNT_KINDS.filter((k) => accounts.some((a) => a.kind === k));
+}
+
+/** The tab asked for if the person holds that kind of account, else the first kind held. */
+export function selectedKind(
+  accounts: { kind: AccountKind }[],
+  requested: AccountKind | undefined,
+): AccountKind | undefined {
+  const held = kindsHeld(accounts);
+  return requested && held.includes(requested) ? requested : held[0];
+}
+
+/**
+ * Turns the rows of the home page into what the view shows. `lots` and `balances` need only
+ * cover the accounts of the selected tab.
+ */
+export function presentHome(input: {
+  user: { firstName: string; lastName: string };
+  accounts: HomeAccountRow[];
+  lots: LotRow[];
+  balances: Map<number, number>;
+  requestedKind: AccountKind | undefined;
+}): HomeView {
+  const held = kindsHeld(input.accounts);
+  const selected = selectedKind(input.accounts, input.requestedKind);
+
+  const lotsByAccount = new Map<number, LotRow[]>();
+  for (const lot of input.lots) {
+    const list = lotsByAccount.get(lot.account_id);
+    if (list) list.push(lot);
+    else lotsByAccount.set(lot.account_id, [lot]);
+  }
+
+  const accounts = input.accounts
+    .filter((a) => a.kind === selected)
+    .map((a): AccountCardView => {
+      const lots = [...(lotsByAccount.get(a.id) ?? [])].sort((x, y) => lotOrder.compare(x.number, y.number));
+      const base = `/comptes/${a.id}`;
+      return {
+        id: a.id,
+        reference: a.reference,
+        numberLabel: accountNumberLabel(a.kind, a.reference),
+        lots: lots.map(lotLine),
+        buildingName: a.building_name,
+        buildingAddress: formatAddress(a.building_address, a.building_postal_code, a.building_city),
+        // Documents arrive with a later issue: until then every space is empty.
+        privateDocuments: plural(0, 'document privé', 'documents privés'),
+        publicDocuments: plural(0, 'document public', 'documents publics'),
+        balance: presentBalance(input.balances.get(a.id) ?? 0),
+        links: {
+          statement: `${base}/extrait`,
+          pay: `${base}/payer`,
+          details: `${base}/coordonnees`,
+          council: a.kind === 'coproprietaire' ? `${base}/conseil-syndical` : null,
+          contact: `${base}/contact`,
+        },
+      };
+    });
+
+  return {
+    welcomeName: fullName(input.user.firstName, input.user.lastName),
+    tabs: held.map((k) => ({
+      kind: k,
+      label: KIND_LABELS[k].tab,
+      href: `/accueil?onglet=${k}`,
+      selected: k === selected,
+    })),
+    selectedLabel: selected ? KIND_LABELS[selected].tab : null,
+    accounts,
+  };
+}

@@ -1,0 +1,216 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDb } from '../../../test/helpers/db.ts';
+import { logoType, normalizeBic, normalizeIban } from '../../cli.ts';
+import { createDb } from '../../db/db.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: Record<string, string>, command = ['npx', 'tsx', 'src/cli.ts']): Promise<Run> {
+  const [bin, ...pre] = command as [string, ...string[]];
+  // Vitest sets BASE_URL="/" for Vite: the CLI must see only the configuration the test gives it.
+   
+  const inherited = { ...process.env };
+  for (const key of ['BASE_URL', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'SMTP_URL', 'MAIL_FROM', 'LOG_LEVEL']) {
+    delete inherited[key];
+  }
+  return new Promise((resolve) => {
+    execFile(bin, [...pre, ...args], { cwd: ROOT, env: { ...inherited, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('palier CLI', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'palier-cli-'));
+    env = { DATA_DIR: dataDir };
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  async function count(table: 'client_accounts' | 'ledger_entries') {
+    const db = createDb(`sqlite:${path.join(dataDir, 'palier.sqlite')}`);
+    try {
+      const r = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  it('prints its help in French, also through bin/palier.js', async () => {
+    const viaTsx = await run(['--help'], env);
+    expect(viaTsx.code).toBe(0);
+    expect(viaTsx.stdout).toContain('Usage : npx palier <commande>');
+    const viaBin = await run(['--help'], env, ['node', 'bin/palier.js']);
+    expect(viaBin.code).toBe(0);
+    expect(viaBin.stdout).toBe(viaTsx.stdout);
+  });
+
+  it('refuses an unknown command with exit code 2', async () => {
+    const r = await run(['importer'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('commande inconnue : « importer »');
+  });
+
+  it('imports a référentiel and ledger, exports codes, and refuses a bad file without writing anything', async () => {
+    const ref = await run(['import', 'referentiel', path.join(FIXTURES, 'referentiel.csv')], env);
+    expect(ref).toMatchObject({ code: 0, stderr: '' });
+    expect(ref.stdout).toContain('Référentiel importé : 6 lignes lues.');
+    expect(ref.stdout).toContain('Comptes : 4 (4 créés, 0 modifié, 0 inchangé).');
+
+    const ledger = await run(['import', 'ecritures', path.join(FIXTURES, 'ecritures.csv')], env);
+    expect(ledger.code).toBe(0);
+    expect(ledger.stdout).toContain('Écritures importées : 19 lignes pour 3 comptes');
+
+    const bad = path.join(dataDir, 'mauvais.csv');
+    writeFileSync(bad, 'reference;date;libelle;debit;credit\n10001;01/01/2025;Appel;10;\n10001;31/02/2024;Appel;10;\n');
+    const refused = await run(['import', 'ecritures', bad], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(`Fichier « ${bad} » refusé.`);
+    expect(refused.stderr).toContain("Le fichier contient une erreur ; rien n'a été importé.");
+    expect(refused.stderr).toContain(
+      "Ligne 3, colonne « date » : « 31/02/2024 » n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ).",
+    );
+    expect(await count('ledger_entries')).toBe(19);
+
+    const codesFile = path.join(dataDir, 'codes.csv');
+    const codes = await run(['codes', 'export', codesFile], env);
+    expect(codes.code).toBe(0);
+    expect(codes.stdout).toContain("3 codes d'accès écrits");
+    const lines = readFileSync(codesFile, 'utf8').trim().split('\r\n');
+    expect(lines[0]).toBe('reference;code_acces');
+    expect(lines.slice(1).map((l) => l.split(';')[0])).toEqual(['10001', '30001', '40001']);
+  }, 60_000);
+
+  it('refuses a bad référentiel and names the line', async () => {
+    const bad = path.join(dataDir, 'ref.csv');
+    writeFileSync(bad, 'type;reference;nom\nlocataire;1;Petit\nbailleur;2;Roux\n');
+    const r = await run(['import', 'referentiel', bad], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Ligne 3, colonne « type » : « bailleur » n'est pas un type de compte valide");
+    expect(await count('client_accounts')).toBe(0);
+    const missing = await run(['import', 'referentiel', path.join(dataDir, 'absent.csv')], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('fichier introuvable');
+  }, 30_000);
+
+  it('sets and shows the agency identity, checking the IBAN and copying the logo', async () => {
+    const empty = await run(['agence'], env);
+    expect(empty.stdout).toContain("L'identité de l'agence n'est pas encore définie");
+
+    const badIban = await run(['agence', '--nom', 'Cabinet Test', '--iban', 'FR76 3000 6000 0112 3456 7890 188'], env);
+    expect(badIban.code).toBe(1);
+    expect(badIban.stderr).toContain('--iban');
+
+    const logo = path.join(dataDir, 'logo.png');
+    writeFileSync(logo, Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'));
+    const ok = await run(
+      [
+        'agence',
+        '--nom',
+        'Cabinet Test',
+        '--slogan',
+        'depuis 1904',
+        '--iban',
+        'FR76 3000 6000 0112 3456 7890 189',
+        '--bic',
+        'agrifrpp',
+        '--site',
+        'cabinet-test.example',
+        '--logo',
+        logo,
+      ],
+      env,
+    );
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('Nom : Cabinet Test');
+    expect(ok.stdout).toContain('IBAN : FR7630006000011234567890189');
+    expect(ok.stdout).toContain('Site : https://cabinet-test.example');
+    const files = readdirSync(path.join(dataDir, 'files'));
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^logo-[0-9a-f]{16}\.png$/);
+    expect(ok.stdout).toContain(`Logo : ${files[0]}`);
+
+    const shown = await run(['agence'], env);
+    expect(shown.stdout).toContain('Slogan : depuis 1904');
+  }, 60_000);
+
+  it('loads the demonstration data idempotently and prints a reference and code to try', async () => {
+    const first = await run(['demo'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('Données de démonstration chargées : 9 comptes');
+    expect(first.stdout).toContain('Identifiant : 10001');
+    const code = /Mot de passe : (\S+)/.exec(first.stdout)![1];
+    const accounts = await count('client_accounts');
+    const entries = await count('ledger_entries');
+
+    const second = await run(['demo'], env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`Mot de passe : ${code}`);
+    expect(await count('client_accounts')).toBe(accounts);
+    expect(await count('ledger_entries')).toBe(entries);
+  }, 60_000);
+
+  it('works on PostgreSQL through DATABASE_URL', async () => {
+    const pg = await createTestDb('postgres');
+    try {
+      const r = await run(['import', 'referentiel', path.join(FIXTURES, 'referentiel.csv')], {
+        ...env,
+        DATABASE_URL: pg.url,
+      });
+      expect(r.code).toBe(0);
+      const n = await pg.db.selectFrom('client_accounts').select('reference').execute();
+      expect(n).toHaveLength(4);
+    } finally {
+      await pg.destroy();
+    }
+  }, 30_000);
+});
+
+describe('agency identity checks', () => {
+  it.each([
+    ['FR76 3000 6000 0112 3456 7890 189', 'FR7630006000011234567890189'],
+    ['fr7630006000011234567890189', 'FR7630006000011234567890189'],
+    ['DE89 3704 0044 0532 0130 00', 'DE89370400440532013000'],
+    ['BE68 5390 0754 7034', 'BE68539007547034'],
+  ])('accepts the IBAN %s', (input, expected) => expect(normalizeIban(input)).toBe(expected));
+
+  it.each(['FR76 3000 6000 0112 3456 7890 188', 'FR76 3000 6000 0112 3456 7890', 'US12 3456 7890 1234', 'IBAN', ''])(
+    'refuses the IBAN %s',
+    (input) => expect(normalizeIban(input)).toBeNull(),
+  );
+
+  it('checks BICs', () => {
+    expect(normalizeBic('agri fr pp xxx')).toBe('AGRIFRPPXXX');
+    expect(normalizeBic('AGRIFRPP')).toBe('AGRIFRPP');
+    expect(normalizeBic('AGRI')).toBeNull();
+  });
+
+  it('judges logos by content', () => {
+    expect(logoType(Buffer.from('89504e470d0a1a0a0000', 'hex'))).toBe('png');
+    expect(logoType(Buffer.from('ffd8ffe000104a464946', 'hex'))).toBe('jpg');
+    expect(logoType(Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>'))).toBe('svg');
+    expect(logoType(Buffer.from('<svg onload="alert(1)"></svg>'))).toBeNull();
+    expect(logoType(Buffer.from('<svg><script>alert(1)</script></svg>'))).toBeNull();
+    expect(logoType(Buffer.from('GIF89a'))).toBeNull();
+    expect(logoType(Buffer.from('<html><svg></svg></html>'))).toBeNull();
+  });
+});

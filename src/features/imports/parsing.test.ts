@@ -1,0 +1,344 @@
+import { readFileSync } from 'node:fs';
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { decodeCsv, detectDelimiter, normalizeHeaderName, readCsv, type CsvRow } from './csv.ts';
+import { parseEcritures } from './ecritures.ts';
+import { parseAmountCents, parseDate } from './fields.ts';
+import { ImportError, MAX_REPORTED_ISSUES } from './import-error.ts';
+import { parseReferentiel } from './referentiel.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+
+/** The French lines of the ImportError thrown by `fn`. */
+function errorLines(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ImportError);
+    expect((err as ImportError).code).toBe('import_invalid');
+    return (err as ImportError).lines;
+  }
+  throw new Error('expected an ImportError');
+}
+
+function rowsOf(buffer: Buffer) {
+  const rows: CsvRow[] = [];
+  let names: string[] = [];
+  readCsv(buffer, { header: (h) => (names = h.names), row: (r) => rows.push(r) });
+  return { names, rows };
+}
+
+describe('csv reading', () => {
+  it('decodes UTF-8, UTF-8 with BOM and Windows-1252', () => {
+    expect(decodeCsv(Buffer.from('é;à', 'utf8'))).toBe('é;à');
+    expect(decodeCsv(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('é', 'utf8')]))).toBe('é');
+    expect(decodeCsv(iconv.encode('Référence;Élise;€', 'win1252'))).toBe('Référence;Élise;€');
+  });
+
+  it('refuses UTF-16 with a French explanation', () => {
+    const lines = errorLines(() => decodeCsv(Buffer.from([0xff, 0xfe, 0x41, 0x00])));
+    expect(lines[0]).toMatch(/^Ligne 1 : le fichier est en UTF-16/);
+  });
+
+  it('detects the separator from the header line, ignoring quoted ones', () => {
+    expect(detectDelimiter('a;b;c')).toBe(';');
+    expect(detectDelimiter('a,b,c')).toBe(',');
+    expect(detectDelimiter('"a;b",c,d')).toBe(',');
+    expect(detectDelimiter('"x,y";z')).toBe(';');
+    expect(detectDelimiter('seule')).toBe(';');
+  });
+
+  it('normalizes header names', () => {
+    expect(normalizeHeaderName(' Libellé ')).toBe('libelle');
+    expect(normalizeHeaderName('Code  Postal')).toBe('code_postal');
+    expect(normalizeHeaderName('TANTIÈMES')).toBe('tantiemes');
+  });
+
+  it('gives every row its file line, skipping blank lines and counting quoted line breaks', () => {
+    const { names, rows } = rowsOf(Buffer.from('A;B\r\n1;2\r\n\r\n;\r\n"x\r\ny";3\r\n4;5;;\r\n'));
+    expect(names).toEqual(['a', 'b']);
+    expect(rows).toEqual([
+      { line: 2, values: ['1', '2'] },
+      { line: 5, values: ['x\ny', '3'] },
+      { line: 7, values: ['4', '5'] },
+    ]);
+  });
+
+  it('names the line of an unclosed quote', () => {
+    expect(errorLines(() => rowsOf(Buffer.from('a;b\n1;2\n"3;4\n5;6\n')))[0]).toMatch(/^Ligne \d+ : un guillemet/);
+  });
+});
+
+describe('amounts', () => {
+  it.each([
+    ['1 378,20', 137820],
+    ['1\u00a0378,20', 137820],
+    ['1\u202f378,20', 137820],
+    ['1378,20', 137820],
+    ['1378.20', 137820],
+    ['1378', 137800],
+    ['1378,2', 137820],
+    ['0,01', 1],
+    ['0.29', 29],
+    ['1 000 000,00', 100000000],
+    ['12,34 €', 1234],
+    ['', 0],
+    ['  ', 0],
+  ])('« %s » → %i cents', (raw, cents) => {
+    expect(parseAmountCents(raw)).toEqual({ cents });
+  });
+
+  it.each(['-12,00', '12,00-', '1,378', '1.378,20', '12,345', 'abc', '1 37,20', '12,', ',50', '1e3'])(
+    '« %s » is refused',
+    (raw) => {
+      expect(parseAmountCents(raw)).toHaveProperty('error');
+    },
+  );
+
+  it('says a negative amount belongs in the other column', () => {
+    expect(parseAmountCents('-5')).toEqual({ error: expect.stringContaining("portez-le dans l'autre colonne") });
+  });
+});
+
+describe('dates', () => {
+  it.each([
+    ['31/01/2024', '2024-01-31'],
+    ['1/2/2024', '2024-02-01'],
+    ['29/02/2024', '2024-02-29'],
+    ['2024-12-31', '2024-12-31'],
+  ])('« %s » → %s', (raw, iso) => expect(parseDate(raw)).toBe(iso));
+
+  it.each(['31/02/2024', '29/02/2023', '2024-13-01', '00/01/2024', '2024/01/31', '31-01-2024', '01/01/24', ''])(
+    '« %s » is refused',
+    (raw) => expect(parseDate(raw)).toBeNull(),
+  );
+});
+
+describe('parseReferentiel', () => {
+  it('reads the reference fixture: one account per reference, its lots, buildings and gestionnaires', () => {
+    const r = parseReferentiel(fixture('referentiel.csv'));
+    expect(r.rows).toBe(6);
+    expect([...r.accounts.keys()]).toEqual(['10001', '10002', '30001', '40001']);
+    const dupont = r.accounts.get('10001')!;
+    expect(dupont).toMatchObject({
+      kind: 'coproprietaire',
+      councilRole: 'president',
+      lastName: 'Dupont',
+      accessCode: null,
+    });
+    expect(dupont.lotKeys).toHaveLength(3);
+    expect(r.accounts.get('10002')).toMatchObject({
+      email: 'sophie.bernard@example.com',
+      accessCode: 'ABCD-2345-EFGH',
+      councilRole: 'membre',
+    });
+    expect(r.accounts.get('30001')).toMatchObject({
+      kind: 'locataire',
+      address: '5 quai Stéphane-Jay; 3e étage',
+      councilRole: null,
+    });
+    expect(r.accounts.get('40001')!.kind).toBe('proprietaire');
+    expect(r.buildings.get('BASTILLE')).toEqual({
+      code: 'BASTILLE',
+      name: 'Résidence Bastille',
+      address: '5 quai Stéphane-Jay',
+      postalCode: '38000',
+      city: 'Grenoble',
+    });
+    expect(r.lots.size).toBe(5);
+    expect(r.managers.get('claire.martin@cabinet.example')).toEqual({
+      email: 'claire.martin@cabinet.example',
+      name: 'Claire Martin',
+      phone: '04 76 00 00 01',
+    });
+  });
+
+  it('reads a Windows-1252 file separated by commas with accented headers', () => {
+    const r = parseReferentiel(fixture('referentiel-windows-1252.csv'));
+    expect(r.accounts.get('20001')).toMatchObject({
+      lastName: 'Lefèvre',
+      firstName: 'Éloïse',
+      address: "12, rue de l'Église",
+      councilRole: 'president',
+    });
+    expect(r.lots.size).toBe(2);
+  });
+
+  it('reads a UTF-8 file with a BOM', () => {
+    const r = parseReferentiel(fixture('referentiel-bom.csv'));
+    expect(r.accounts.get('30002')).toMatchObject({ kind: 'locataire', firstName: 'Léa' });
+  });
+
+  const header = 'type;reference;nom;immeuble_code;lot_numero;tantiemes;conseil_syndical;code_acces;email';
+
+  it.each([
+    [
+      'an unknown column',
+      'type;reference;nom;surnom\nlocataire;1;A;B',
+      'Ligne 1, colonne « surnom » : colonne inconnue',
+    ],
+    ['a missing required column', 'type;nom\nlocataire;A', 'Ligne 1 : colonne obligatoire « reference » absente.'],
+    [
+      'a lot column without immeuble_code',
+      'type;reference;nom;lot_numero\nlocataire;1;A;2',
+      'Ligne 1 : colonne obligatoire « immeuble_code » absente (nécessaire avec « lot_numero »).',
+    ],
+    [
+      'a bad type',
+      `${header}\nbailleur;1;A;;;;;;`,
+      "Ligne 2, colonne « type » : « bailleur » n'est pas un type de compte valide",
+    ],
+    ['a missing name', `${header}\nlocataire;1;;;;;;;`, 'Ligne 2, colonne « nom » : valeur obligatoire.'],
+    [
+      'bad tantièmes',
+      `${header}\ncopropriétaire;1;A;B;3;-4;;;`,
+      "Ligne 2, colonne « tantiemes » : « -4 » n'est pas un nombre entier",
+    ],
+    [
+      'a bad council role',
+      `${header}\ncopropriétaire;1;A;B;3;4;trésorier;;`,
+      "Ligne 2, colonne « conseil_syndical » : « trésorier » n'est pas valide",
+    ],
+    [
+      'a tenant on the council',
+      `${header}\nlocataire;1;A;B;3;4;membre;;`,
+      'Ligne 2, colonne « conseil_syndical » : seul un copropriétaire',
+    ],
+    [
+      'a short access code',
+      `${header}\nlocataire;1;A;;;;;AB-12;`,
+      "Ligne 2, colonne « code_acces » : code d'accès trop court",
+    ],
+    [
+      'a bad email',
+      `${header}\nlocataire;1;A;;;;;;jean@`,
+      "Ligne 2, colonne « email » : « jean@ » n'est pas une adresse e-mail valide.",
+    ],
+    [
+      'a lot without building',
+      `${header}\nlocataire;1;A;;3;;;;`,
+      'Ligne 2, colonne « immeuble_code » : valeur obligatoire quand « lot_numero » est renseigné.',
+    ],
+    ['a short row', `${header}\nlocataire;1;A`, 'Ligne 2 : 3 valeurs au lieu de 9'],
+    ['no data', header, 'Ligne 1 : le fichier ne contient aucune ligne de données.'],
+  ])('refuses %s, naming the line', (_what, csv, expected) => {
+    const lines = errorLines(() => parseReferentiel(Buffer.from(csv)));
+    expect(lines.join('\n')).toContain(expected);
+  });
+
+  it('refuses rows of the same account that contradict each other, naming both lines', () => {
+    const csv = `${header}\ncopropriétaire;1;Dupont;B;1;10;;;\ncopropriétaire;2;Martin;B;2;10;;;\ncopropriétaire;1;Durand;B;3;10;;;`;
+    expect(errorLines(() => parseReferentiel(Buffer.from(csv)))).toEqual([
+      'Ligne 4, colonne « nom » : « Durand » contredit la ligne 2 pour le compte « 1 » (« Dupont »).',
+    ]);
+  });
+
+  it('never echoes an access code in a contradiction', () => {
+    const csv = `${header}\nlocataire;1;A;;;;;SECRET-CODE-1;\nlocataire;1;A;;;;;SECRET-CODE-2;`;
+    const lines = errorLines(() => parseReferentiel(Buffer.from(csv)));
+    expect(lines).toEqual([
+      "Ligne 3, colonne « code_acces » : le code d'accès contredit la ligne 2 pour le compte « 1 ».",
+    ]);
+  });
+
+  it('accepts the same account written with different accents and case in type and role', () => {
+    const csv = `${header}\nCopropriétaire;1;A;B;1;10;Président;;\ncoproprietaire;1;A;B;2;10;president;;`;
+    expect(parseReferentiel(Buffer.from(csv)).accounts.get('1')!.lotKeys).toHaveLength(2);
+  });
+
+  it('refuses a lot described differently on two rows', () => {
+    const csv = `${header}\ncopropriétaire;1;A;B;7;98;;;\nlocataire;2;C;B;7;99;;;`;
+    expect(errorLines(() => parseReferentiel(Buffer.from(csv)))).toEqual([
+      "Ligne 3, colonne « tantiemes » : « 99 » contredit la ligne 2 pour le lot « 7 » de l'immeuble « B » (« 98 »).",
+    ]);
+  });
+
+  it('refuses building details that differ between rows', () => {
+    const csv =
+      'type;reference;nom;immeuble_code;immeuble_nom\nlocataire;1;A;B;Les Tilleuls\nlocataire;2;C;B;Les Marronniers';
+    expect(errorLines(() => parseReferentiel(Buffer.from(csv)))[0]).toBe(
+      "Ligne 3, colonne « immeuble_nom » : « Les Marronniers » contredit la ligne 2 pour l'immeuble « B » (« Les Tilleuls »).",
+    );
+  });
+
+  it('collects every error, reporting at most 50', () => {
+    const rows = Array.from({ length: 80 }, (_, i) => `bailleur;${i};A;;;;;;`);
+    try {
+      parseReferentiel(Buffer.from([header, ...rows].join('\n')));
+      throw new Error('expected an ImportError');
+    } catch (err) {
+      const e = err as ImportError;
+      expect(e.total).toBe(80);
+      expect(e.issues).toHaveLength(MAX_REPORTED_ISSUES);
+      expect(e.userMessage).toMatch(/^Le fichier contient 80 erreurs ; rien n'a été importé\./);
+      expect(e.lines.at(-1)).toBe('… et 30 autres erreurs.');
+    }
+  });
+});
+
+describe('parseEcritures', () => {
+  const known = new Map([
+    ['10001', 1],
+    ['10002', 2],
+    ['30001', 3],
+  ]);
+
+  it('reads the fixture into cents and ISO dates, in file order', () => {
+    const r = parseEcritures(fixture('ecritures.csv'), known);
+    expect(r.entries).toHaveLength(19);
+    expect(r.accountIds).toEqual([1, 2, 3]);
+    expect(r.entries[0]).toEqual({
+      account_id: 1,
+      position: 1,
+      entry_date: '2024-01-01',
+      label: 'Appel de fonds T1 2024',
+      debit_cents: 68910,
+      credit_cents: 0,
+      piece: 'AF20241',
+    });
+    const balance = r.entries.filter((e) => e.account_id === 1).reduce((s, e) => s + e.credit_cents - e.debit_cents, 0);
+    expect(balance).toBe(-137820);
+  });
+
+  const head = 'reference;date;libelle;debit;credit;piece';
+  it.each([
+    [
+      'a bad date',
+      `${head}\n10001;31/02/2024;Appel;10;;`,
+      "Ligne 2, colonne « date » : « 31/02/2024 » n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ).",
+    ],
+    [
+      'a bad amount',
+      `${head}\n10001;01/02/2024;Appel;12,345;;`,
+      "Ligne 2, colonne « debit » : « 12,345 » n'est pas un montant valide",
+    ],
+    [
+      'a negative amount',
+      `${head}\n10001;01/02/2024;Appel;;-5;`,
+      'Ligne 2, colonne « credit » : « -5 » : montant négatif refusé',
+    ],
+    [
+      'both debit and credit',
+      `${head}\n10001;01/02/2024;Appel;5;5;`,
+      'Ligne 2, colonne « credit » : une écriture a un débit ou un crédit, pas les deux.',
+    ],
+    [
+      'no amount',
+      `${head}\n10001;01/02/2024;Appel;0;;`,
+      'Ligne 2, colonne « debit » : une écriture doit avoir un montant',
+    ],
+    ['no label', `${head}\n10001;01/02/2024;;5;;`, 'Ligne 2, colonne « libelle » : valeur obligatoire.'],
+    [
+      'an unknown reference',
+      `${head}\n10001;01/02/2024;A;5;;\n99999;01/02/2024;A;5;;`,
+      'Ligne 3, colonne « reference » : le compte « 99999 » est inconnu',
+    ],
+    [
+      'a missing column',
+      'reference;date;libelle;debit\n10001;01/02/2024;A;5',
+      'Ligne 1 : colonne obligatoire « credit » absente.',
+    ],
+  ])('refuses %s, naming the line and column', (_what, csv, expected) => {
+    expect(errorLines(() => parseEcritures(Buffer.from(csv), known)).join('\n')).toContain(expected);
+  });
+});

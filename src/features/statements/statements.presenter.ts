@@ -1,0 +1,214 @@
+import { formatDate, formatMoney, fullName, todayInParis } from '../../core/format.ts';
+import type { AccountKind } from '../../db/schema.ts';
+import { accountNumberLabel, formatAddress } from '../home/home.presenter.ts';
+import type { Period } from './statements.schemas.ts';
+import type { StatementLine } from './statements.repository.ts';
+
+export interface StatementAccount {
+  id: number;
+  reference: string;
+  kind: AccountKind;
+  civility: string | null;
+  first_name: string | null;
+  last_name: string | null;
+}
+
+export interface StatementPlace {
+  building_name: string | null;
+  building_address: string | null;
+  building_postal_code: string | null;
+  building_city: string | null;
+}
+
+/** The figures of a statement, before any formatting: shared by the page and the CSV. */
+export interface ComputedStatement {
+  opening: { date: string; cents: number } | null;
+  lines: (StatementLine & { balance_cents: number })[];
+  totalDebitCents: number;
+  totalCreditCents: number;
+  closing: { date: string; cents: number };
+}
+
+/** The day before an ISO date: the balance "au 31/12" is the one before the lines of 01/01. */
+export function dayBefore(iso: string): string {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * Running balance in one pass. Balance = credits − debits cumulated from the account's first
+ * line, so a filtered period starts from the balance carried over from before it.
+ */
+export function computeStatement(
+  lines: StatementLine[],
+  period: Period,
+  openingCents: number,
+  now: Date,
+): ComputedStatement {
+  let balance = openingCents;
+  let debits = 0;
+  let credits = 0;
+  const out = new Array<ComputedStatement['lines'][number]>(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    debits += l.debit_cents;
+    credits += l.credit_cents;
+    balance += l.credit_cents - l.debit_cents;
+    out[i] = { ...l, balance_cents: balance };
+  }
+  const closingDate = period.au ?? lines[lines.length - 1]?.entry_date ?? todayInParis(now);
+  return {
+    opening: period.du ? { date: dayBefore(period.du), cents: openingCents } : null,
+    lines: out,
+    totalDebitCents: debits,
+    totalCreditCents: credits,
+    closing: { date: closingDate, cents: balance },
+  };
+}
+
+export function holderName(a: Pick<StatementAccount, 'civility' | 'first_name' | 'last_name'>): string {
+  return [a.civility, fullName(a.first_name, a.last_name)].filter(Boolean).join(' ');
+}
+
+/** "du 01/01/2024 au 31/12/2024", "depuis le 01/01/2024", "jusqu’au 31/12/2024", or the whole account. */
+export function describePeriod(p: Period): string {
+  if (p.du && p.au) return `du ${formatDate(p.du)} au ${formatDate(p.au)}`;
+  if (p.du) return `depuis le ${formatDate(p.du)}`;
+  if (p.au) return `jusqu’au ${formatDate(p.au)}`;
+  return 'depuis l’ouverture du compte';
+}
+
+export interface SignedAmountView {
+  /** "-1 378,20 €", sign kept. */
+  amount: string;
+  /** Spoken after the amount by screen readers: the sign alone is easy to miss. */
+  word: 'débiteur' | 'créditeur' | null;
+}
+
+function signed(cents: number): SignedAmountView {
+  return { amount: formatMoney(cents), word: cents < 0 ? 'débiteur' : cents > 0 ? 'créditeur' : null };
+}
+
+/** Débit and crédit columns show amounts without a sign, and nothing for zero. */
+function unsigned(cents: number): string {
+  return cents === 0 ? '' : formatMoney(Math.abs(cents));
+}
+
+export interface StatementRowView {
+  date: string;
+  label: string;
+  debit: string;
+  credit: string;
+  balance: SignedAmountView;
+}
+
+export interface StatementHeaderView {
+  id: number;
+  reference: string;
+  numberLabel: string;
+  holder: string;
+  buildingName: string | null;
+  buildingAddress: string;
+}
+
+export interface StatementView {
+  account: StatementHeaderView;
+  periodText: string;
+  opening: { label: string; balance: SignedAmountView } | null;
+  rows: StatementRowView[];
+  totals: { debit: string; credit: string };
+  closing: { label: string; balance: SignedAmountView };
+  csvHref: string;
+}
+
+export function presentStatementHeader(
+  account: StatementAccount,
+  place: StatementPlace | undefined,
+): StatementHeaderView {
+  return {
+    id: account.id,
+    reference: account.reference,
+    numberLabel: accountNumberLabel(account.kind, account.reference),
+    holder: holderName(account),
+    buildingName: place?.building_name ?? null,
+    buildingAddress: place
+      ? formatAddress(place.building_address, place.building_postal_code, place.building_city)
+      : '',
+  };
+}
+
+export function periodQuery(p: Period): string {
+  const q = new URLSearchParams();
+  if (p.du) q.set('du', p.du);
+  if (p.au) q.set('au', p.au);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export function presentStatement(header: StatementHeaderView, period: Period, s: ComputedStatement): StatementView {
+  return {
+    account: header,
+    periodText: describePeriod(period),
+    opening: s.opening ? { label: `Solde au ${formatDate(s.opening.date)}`, balance: signed(s.opening.cents) } : null,
+    rows: s.lines.map((l) => ({
+      date: formatDate(l.entry_date),
+      label: l.label,
+      debit: unsigned(l.debit_cents),
+      credit: unsigned(l.credit_cents),
+      balance: signed(l.balance_cents),
+    })),
+    totals: { debit: formatMoney(s.totalDebitCents), credit: formatMoney(s.totalCreditCents) },
+    closing: { label: `Solde au ${formatDate(s.closing.date)}`, balance: signed(s.closing.cents) },
+    csvHref: `/comptes/${header.id}/extrait.csv${periodQuery(period)}`,
+  };
+}
+
+// ---- CSV (for spreadsheets: UTF-8 with BOM, ";" and decimal commas, as French Excel expects)
+
+/** 137820 → "1378,20"; no thousands separator so spreadsheets read it as a number. */
+function csvAmount(cents: number): string {
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  return `${sign}${Math.floor(abs / 100)},${String(abs % 100).padStart(2, '0')}`;
+}
+
+/** Quotes when needed; text starting like a formula is neutralised (CSV injection). */
+function csvText(v: string): string {
+  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[";\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function statementCsv(s: ComputedStatement): string {
+  const rows: string[] = ['Date;Libellé;Pièce;Débit;Crédit;Solde'];
+  if (s.opening) {
+    rows.push(
+      `${formatDate(s.opening.date)};${csvText(`Solde au ${formatDate(s.opening.date)}`)};;;;${csvAmount(s.opening.cents)}`,
+    );
+  }
+  for (const l of s.lines) {
+    rows.push(
+      [
+        formatDate(l.entry_date),
+        csvText(l.label),
+        csvText(l.piece ?? ''),
+        l.debit_cents ? csvAmount(l.debit_cents) : '',
+        l.credit_cents ? csvAmount(l.credit_cents) : '',
+        csvAmount(l.balance_cents),
+      ].join(';'),
+    );
+  }
+  rows.push(`;Total de la période;;${csvAmount(s.totalDebitCents)};${csvAmount(s.totalCreditCents)};`);
+  rows.push(
+    `${formatDate(s.closing.date)};${csvText(`Solde au ${formatDate(s.closing.date)}`)};;;;${csvAmount(s.closing.cents)}`,
+  );
+  return `\uFEFF${rows.join('\r\n')}\r\n`;
+}
+
+/** "extrait-C0042-2024-01-01-2024-12-31.csv": only safe characters reach the header. */
+export function statementFileName(reference: string, p: Period): string {
+  const parts = ['extrait', reference.replace(/[^A-Za-z0-9_-]/g, '_')];
+  if (p.du) parts.push(`du-${p.du}`);
+  if (p.au) parts.push(`au-${p.au}`);
+  return `${parts.join('-')}.csv`;
+}

@@ -1,0 +1,36 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/db.ts';
+
+/** Balance (credits − debits, cents) of every line dated before `before`: the opening balance of a period. */
+export async function balanceBefore(db: Db, accountId: number, before: string): Promise<number> {
+  const row = await db
+    .selectFrom('ledger_entries')
+    .select(sql<number | string | null>`sum(credit_cents - debit_cents)`.as('balance'))
+    .where('account_id', '=', accountId)
+    .where('entry_date', '<', before)
+    .executeTakeFirst();
+  return Number(row?.balance ?? 0);
+}
+
+export interface StatementLine {
+  entry_date: string;
+  label: string;
+  debit_cents: number;
+  credit_cents: number;
+  piece: string | null;
+}
+
+/** The lines of one account in a period (bounds included), in the order the agency's ledger lists them. */
+export function statementLines(
+  db: Db,
+  accountId: number,
+  period: { from?: string; to?: string },
+): Promise<StatementLine[]> {
+  let q = db
+    .selectFrom('ledger_entries')
+    .select(['entry_date', 'label', 'debit_cents', 'credit_cents', 'piece'])
+    .where('account_id', '=', accountId);
+  if (period.from) q = q.where('entry_date', '>=', period.from);
+  if (period.to) q = q.where('entry_date', '<=', period.to);
+  return q.orderBy('entry_date').orderBy('position').orderBy('id').execute();
+}

@@ -1,0 +1,298 @@
+import { ErrorSummary, Field, type FormErrors } from '../../core/views/components.tsx';
+import { Layout, type PageContext } from '../../core/views/layout.tsx';
+import type { PaymentView } from './payment.presenter.ts';
+import type { SignedAmountView, StatementHeaderView, StatementView } from './statements.presenter.ts';
+
+function AccountHeader({ account }: { account: StatementHeaderView }) {
+  return (
+    <dl class="definition-list">
+      <dt>Compte</dt>
+      <dd>{account.numberLabel}</dd>
+      {account.holder ? (
+        <>
+          <dt>Titulaire</dt>
+          <dd>{account.holder}</dd>
+        </>
+      ) : null}
+      {account.buildingName ? (
+        <>
+          <dt>Immeuble</dt>
+          <dd>
+            {account.buildingName}
+            {account.buildingAddress ? `, ${account.buildingAddress}` : ''}
+          </dd>
+        </>
+      ) : null}
+    </dl>
+  );
+}
+
+function Signed({ value }: { value: SignedAmountView }) {
+  return (
+    <>
+      {value.amount}
+      {value.word ? <span class="visually-hidden"> {value.word}</span> : null}
+    </>
+  );
+}
+
+export interface StatementPageProps {
+  ctx: PageContext;
+  account: StatementHeaderView;
+  /** What the person typed, shown back in the filter. */
+  du: string;
+  au: string;
+  errors?: FormErrors;
+  statement?: StatementView;
+}
+
+export function StatementPage({ ctx, account, du, au, errors, statement }: StatementPageProps) {
+  return (
+    <Layout ctx={ctx} title={`Extrait de compte N° ${account.reference}`}>
+      <h1>Extrait de compte</h1>
+      <ErrorSummary errors={errors ?? {}} labels={{ du: 'Du', au: 'Au' }} />
+      <AccountHeader account={account} />
+      <form method="get" action={`/comptes/${account.id}/extrait`} class="filters print-hide" novalidate>
+        <fieldset>
+          <legend>Période</legend>
+          <Field
+            name="du"
+            label="Du"
+            type="date"
+            value={du}
+            error={errors?.du}
+            hint="Format : JJ/MM/AAAA."
+            maxLength={10}
+          />
+          <Field
+            name="au"
+            label="Au"
+            type="date"
+            value={au}
+            error={errors?.au}
+            hint="Format : JJ/MM/AAAA."
+            maxLength={10}
+          />
+          <div class="actions">
+            <button type="submit" class="button">
+              Afficher
+            </button>
+            <a href={`/comptes/${account.id}/extrait`}>Toute la période</a>
+          </div>
+        </fieldset>
+      </form>
+      {statement ? <StatementTable s={statement} /> : null}
+      <p class="print-hide">
+        <a href="/accueil">Retour à l’accueil</a>
+      </p>
+    </Layout>
+  );
+}
+
+function StatementTable({ s }: { s: StatementView }) {
+  return (
+    <>
+      <ul class="actions print-hide">
+        <li>
+          <a class="button button-secondary" href={s.csvHref} download>
+            Télécharger l’extrait (CSV)
+          </a>
+        </li>
+      </ul>
+      <p class="hint print-hide">
+        Pour imprimer cet extrait ou l’enregistrer en PDF, utilisez la fonction d’impression de votre navigateur (Ctrl +
+        P, ou ⌘ + P sur Mac).
+      </p>
+      {s.rows.length === 0 ? <p class="muted">Aucune écriture sur cette période.</p> : null}
+      {/* Focusable so a keyboard user can scroll the table sideways on a phone. */}
+      <div class="table-wrapper" role="region" aria-labelledby="extrait-titre" tabIndex={0}>
+        <table class="data-table statement">
+          <caption id="extrait-titre">
+            Écritures du compte N° {s.account.reference}, {s.periodText}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Date</th>
+              <th scope="col">Libellé</th>
+              <th scope="col" class="num">
+                Débit
+              </th>
+              <th scope="col" class="num">
+                Crédit
+              </th>
+              <th scope="col" class="num">
+                Solde
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.opening ? (
+              <tr class="statement-balance">
+                <th scope="row" colSpan={4}>
+                  {s.opening.label}
+                </th>
+                <td class="num">
+                  <Signed value={s.opening.balance} />
+                </td>
+              </tr>
+            ) : null}
+            {s.rows.map((r, i) => (
+              <tr key={i}>
+                <td>{r.date}</td>
+                <td>{r.label}</td>
+                <td class="num">{r.debit}</td>
+                <td class="num">{r.credit}</td>
+                <td class="num">
+                  <Signed value={r.balance} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row" colSpan={2}>
+                Total de la période
+              </th>
+              <td class="num">{s.totals.debit}</td>
+              <td class="num">{s.totals.credit}</td>
+              <td></td>
+            </tr>
+            <tr class="statement-balance">
+              <th scope="row" colSpan={4}>
+                {s.closing.label}
+              </th>
+              <td class="num">
+                <Signed value={s.closing.balance} />
+              </td>
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+    </>
+  );
+}
+
+export function PaymentPage({ ctx, view: v }: { ctx: PageContext; view: PaymentView }) {
+  return (
+    <Layout ctx={ctx} title={`Payer – compte N° ${v.account.reference}`}>
+      <h1>Payer</h1>
+      <AccountHeader account={v.account} />
+      <section class="card" aria-labelledby="a-regler">
+        <h2 id="a-regler">Montant à régler</h2>
+        <div class={`balance balance-${v.balance.tone}`}>
+          {v.due ? <p class="balance-amount">{v.due}</p> : <p>Votre compte ne présente pas de somme à régler.</p>}
+          <p class="balance-label">
+            {v.balance.label} : {v.balance.amount}
+          </p>
+        </div>
+        <p class="print-hide">
+          <a href={`/comptes/${v.account.id}/extrait`}>
+            Voir le détail de votre compte<span class="visually-hidden"> N° {v.account.reference}</span>
+          </a>
+        </p>
+      </section>
+
+      <section class="card" aria-labelledby="virement">
+        <h2 id="virement">Par virement bancaire</h2>
+        {v.transfer ? (
+          <>
+            <dl class="definition-list">
+              <dt>Titulaire du compte</dt>
+              <dd>{v.transfer.holder}</dd>
+              <dt>IBAN</dt>
+              <dd>
+                <code>{v.transfer.iban}</code>
+              </dd>
+              {v.transfer.bic ? (
+                <>
+                  <dt>BIC</dt>
+                  <dd>
+                    <code>{v.transfer.bic}</code>
+                  </dd>
+                </>
+              ) : null}
+            </dl>
+            <p>
+              <strong>Référence à indiquer : {v.account.reference}</strong>
+              <br />
+              Écrivez-la dans le libellé de votre virement : elle permet d’affecter votre paiement à votre compte.
+            </p>
+          </>
+        ) : (
+          <>
+            <p>
+              Les coordonnées bancaires à utiliser figurent sur votre {v.paperName}. Indiquez dans le libellé du
+              virement votre référence.
+            </p>
+            <p>
+              <strong>Référence à indiquer : {v.account.reference}</strong>
+            </p>
+            <ManagerContact view={v} />
+          </>
+        )}
+      </section>
+
+      <section class="card" aria-labelledby="cheque">
+        <h2 id="cheque">Par chèque</h2>
+        <p>
+          Libellez votre chèque à l’ordre de <strong>{v.cheque.payee}</strong>
+          {v.cheque.sendTo ? (
+            <>
+              {' '}
+              et envoyez-le à <strong>{v.cheque.sendTo}</strong>
+            </>
+          ) : (
+            <> et envoyez-le à l’adresse indiquée sur votre {v.paperName}</>
+          )}
+          , accompagné de la vignette de votre {v.paperName} ou d’une feuille portant ces informations :
+        </p>
+        <dl class="definition-list">
+          <dt>Nom</dt>
+          <dd>{v.slip.name || '—'}</dd>
+          <dt>Référence</dt>
+          <dd>{v.slip.reference}</dd>
+          {v.slip.manager ? (
+            <>
+              <dt>Gestionnaire</dt>
+              <dd>{v.slip.manager}</dd>
+            </>
+          ) : null}
+          <dt>Montant</dt>
+          <dd>{v.slip.amount}</dd>
+        </dl>
+      </section>
+
+      <p class="print-hide">
+        <a href="/accueil">Retour à l’accueil</a>
+      </p>
+    </Layout>
+  );
+}
+
+function ManagerContact({ view: v }: { view: PaymentView }) {
+  if (!v.manager) {
+    return (
+      <p>
+        Pour toute question, <a href={v.contactHref}>contactez votre gestionnaire</a>.
+      </p>
+    );
+  }
+  const m = v.manager;
+  return (
+    <p>
+      Pour toute question, votre gestionnaire <strong>{m.name}</strong> vous répond
+      {m.phone ? (
+        <>
+          {' '}
+          au <a href={`tel:${m.phone.replace(/\s+/g, '')}`}>{m.phone}</a>
+        </>
+      ) : null}
+      {m.email ? (
+        <>
+          {m.phone ? ' ou' : ''} par email à <a href={`mailto:${m.email}`}>{m.email}</a>
+        </>
+      ) : null}{' '}
+      (<a href={v.contactHref}>écrire à votre gestionnaire</a>).
+    </p>
+  );
+}
