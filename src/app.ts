@@ -28,8 +28,6 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
-    // Session tokens, CSRF secrets and one-time links never reach the logs.
-    disableRequestLogging: false,
     bodyLimit: 1024 * 1024,
     trustProxy: false,
   });

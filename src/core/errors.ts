@@ -18,7 +18,7 @@ export const notFound = () =>
   new AppError(
     'not_found',
     'resource not found or not visible',
-    "Cette page n'existe pas ou n'est plus disponible.",
+    'Cette page n’existe pas ou n’est plus disponible.',
     404,
   );
 

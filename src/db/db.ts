@@ -27,8 +27,12 @@ export function dialectOf(databaseUrl: string): DialectName {
 
 export function createDb(databaseUrl: string): Db {
   if (dialectOf(databaseUrl) === 'postgres') {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    // An idle connection dropped by the server (restart, failover) must not crash the
+    // process: the pool opens a new one at the next query.
+    pool.on('error', () => {});
     return new Kysely<Schema>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 10 }) }),
+      dialect: new PostgresDialect({ pool }),
     });
   }
   const file = databaseUrl.replace(/^sqlite:/, '');

@@ -16,7 +16,8 @@ export class TestClient {
   }
 
   private cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    // light-my-request hands back decoded values; a browser sends them encoded as set.
+    return [...this.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; ');
   }
 
   private keep(res: LightMyRequestResponse): void {

@@ -20,7 +20,7 @@ interface Run {
 function run(args: string[], env: Record<string, string>, command = ['npx', 'tsx', 'src/cli.ts']): Promise<Run> {
   const [bin, ...pre] = command as [string, ...string[]];
   // Vitest sets BASE_URL="/" for Vite: the CLI must see only the configuration the test gives it.
-   
+
   const inherited = { ...process.env };
   for (const key of ['BASE_URL', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'SMTP_URL', 'MAIL_FROM', 'LOG_LEVEL']) {
     delete inherited[key];

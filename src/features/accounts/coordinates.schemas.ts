@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { CIVILITIES } from '../../core/views/components.tsx';
+
+/*
+ * Field rules shared by "Mes coordonnées" (the account's details held by the agency) and
+ * "Profil" (the person's own details). French messages, trimmed values, bounded lengths:
+ * a 10 KB paste gets a clear message, never a 500.
+ */
+
+// Control characters (newlines, tabs, NUL…) have no place in a one-line field; they could
+// also break mail headers or the agency's exports.
+const ONE_LINE = /^[^\p{Cc}]*$/u;
+const ONE_LINE_MESSAGE = 'Ce champ ne doit contenir qu’une seule ligne de texte.';
+
+export const PHONE = /^\+?[0-9 .\-()]+$/;
+// France: 5 digits; abroad: letters, digits and spaces (e.g. "SW1A 1AA", "1000").
+export const POSTAL_CODE = /^[0-9A-Za-z ]{4,10}$/;
+
+export function requiredText(missing: string, max: number, tooLong: string) {
+  return z.string({ error: missing }).trim().min(1, missing).max(max, tooLong).regex(ONE_LINE, ONE_LINE_MESSAGE);
+}
+
+export function optionalText(max: number, tooLong: string) {
+  return z
+    .string({ error: 'Ce champ est mal renseigné.' })
+    .trim()
+    .max(max, tooLong)
+    .regex(ONE_LINE, ONE_LINE_MESSAGE)
+    .default('');
+}
+
+export function phoneField(required: boolean) {
+  const missing = 'Saisissez un numéro de téléphone.';
+  const invalid = 'Saisissez un numéro de téléphone valide, par exemple 06 12 34 56 78 ou +33 6 12 34 56 78.';
+  return z
+    .string({ error: missing })
+    .trim()
+    .max(25, invalid)
+    .refine((v) => !required || v.length > 0, missing)
+    .refine((v) => v === '' || (PHONE.test(v) && (v.match(/\d/g) ?? []).length >= 6), invalid)
+    .default('');
+}
+
+export function postalCodeField(required: boolean) {
+  const missing = 'Saisissez le code postal.';
+  return z
+    .string({ error: missing })
+    .trim()
+    .max(10, 'Saisissez un code postal valide : 5 chiffres en France, 4 à 10 lettres ou chiffres à l’étranger.')
+    .refine((v) => !required || v.length > 0, missing)
+    .refine(
+      (v) => v === '' || POSTAL_CODE.test(v),
+      'Saisissez un code postal valide : 5 chiffres en France, 4 à 10 lettres ou chiffres à l’étranger.',
+    )
+    .default('');
+}
+
+export function emailAddressField(missing: string) {
+  return z
+    .string({ error: missing })
+    .trim()
+    .min(1, missing)
+    .max(254, 'Cette adresse email est trop longue.')
+    .email('Saisissez une adresse email valide, par exemple nom@exemple.fr.');
+}
+
+/**
+ * A civility from the list, or the one already stored (an import may carry "Mlle" or
+ * "SCI"): resubmitting an unchanged form must not look like a correction.
+ */
+export function civilityField(current: string | null, required: boolean) {
+  const allowed = new Set([...CIVILITIES.map((c) => c.value), ...(current ? [current] : [])]);
+  return z
+    .string({ error: 'Choisissez une civilité dans la liste.' })
+    .trim()
+    .refine((v) => !required || v.length > 0, 'Choisissez une civilité.')
+    .refine((v) => v === '' || allowed.has(v), 'Choisissez une civilité dans la liste.')
+    .default('');
+}
+
+/** Options of the civility list, keeping a stored value that is not in the standard list. */
+export function civilityOptions(current: string | null | undefined) {
+  const options = [...CIVILITIES];
+  if (current && !options.some((o) => o.value === current)) options.push({ value: current, label: current });
+  return options;
+}
+
+export function coordinatesSchema(currentCivility: string | null) {
+  return z.object({
+    civility: civilityField(currentCivility, false),
+    lastName: requiredText('Saisissez le nom.', 100, 'Le nom doit contenir au plus 100 caractères.'),
+    firstName: optionalText(100, 'Le prénom doit contenir au plus 100 caractères.'),
+    email: emailAddressField('Saisissez l’adresse email à laquelle l’agence peut vous écrire.'),
+    phone: phoneField(false),
+    address: requiredText('Saisissez l’adresse.', 200, 'L’adresse doit contenir au plus 200 caractères.'),
+    postalCode: postalCodeField(true),
+    city: requiredText('Saisissez la ville.', 100, 'La ville doit contenir au plus 100 caractères.'),
+  });
+}
+
+export type CoordinatesInput = z.infer<ReturnType<typeof coordinatesSchema>>;
+
+/** Labels of the form fields, for the error summary and the history. */
+export const COORDINATES_LABELS: Record<keyof CoordinatesInput, string> = {
+  civility: 'Civilité',
+  lastName: 'Nom',
+  firstName: 'Prénom',
+  email: 'Email',
+  phone: 'Téléphone',
+  address: 'Adresse',
+  postalCode: 'Code postal',
+  city: 'Ville',
+};

@@ -1,0 +1,133 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { renderMail } from '../../adapters/mailer/templates.tsx';
+import { writeAudit } from '../../core/audit.ts';
+import type { SessionUser } from '../../core/http/session.ts';
+import type { ClientAccount } from '../../db/schema.ts';
+import { getAgency } from '../agency/agency.repository.ts';
+import {
+  ACCOUNT_CONTACT_COLUMNS,
+  findBuilding,
+  findManager,
+  insertContactChange,
+  updateAccountContact,
+  type AccountContact,
+  type AccountContactColumn,
+} from './accounts.repository.ts';
+import { COLUMN_LABELS, accountTitle } from './accounts.presenter.ts';
+import type { CoordinatesInput } from './coordinates.schemas.ts';
+
+/** Form field → column of client_accounts. */
+const COLUMN_OF: Record<keyof CoordinatesInput, AccountContactColumn> = {
+  civility: 'civility',
+  lastName: 'last_name',
+  firstName: 'first_name',
+  email: 'email',
+  phone: 'phone',
+  address: 'address',
+  postalCode: 'postal_code',
+  city: 'city',
+};
+
+/** The form's values as the account's columns ('' stored as null). */
+export function toContact(input: CoordinatesInput): AccountContact {
+  const out = {} as AccountContact;
+  for (const [field, column] of Object.entries(COLUMN_OF) as [keyof CoordinatesInput, AccountContactColumn][]) {
+    const v = input[field].trim();
+    out[column] = v === '' ? null : v;
+  }
+  return out;
+}
+
+export function contactOf(account: ClientAccount): AccountContact {
+  const out = {} as AccountContact;
+  for (const c of ACCOUNT_CONTACT_COLUMNS) out[c] = account[c];
+  return out;
+}
+
+/** Only the fields that change, before and after. */
+export function diffContact(before: AccountContact, after: AccountContact) {
+  const b: Partial<AccountContact> = {};
+  const a: Partial<AccountContact> = {};
+  for (const c of ACCOUNT_CONTACT_COLUMNS) {
+    if ((before[c] ?? '') !== (after[c] ?? '')) {
+      b[c] = before[c];
+      a[c] = after[c];
+    }
+  }
+  return { before: b, after: a, changed: Object.keys(a) as AccountContactColumn[] };
+}
+
+export type CorrectionResult = { changed: false } | { changed: true; mailed: boolean };
+
+/**
+ * The client corrects the details the agency holds: one transaction writes the new
+ * values, the history row and the audit event; then the gestionnaire (or, without one,
+ * the agency) is mailed the old → new values to carry them into the agency's software.
+ */
+export async function correctCoordinates(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  account: ClientAccount,
+  user: SessionUser,
+  input: CoordinatesInput,
+): Promise<CorrectionResult> {
+  const { db, mailer } = app.deps;
+  const now = app.deps.now();
+  const diff = diffContact(contactOf(account), toContact(input));
+  if (diff.changed.length === 0) return { changed: false };
+
+  await db.transaction().execute(async (trx) => {
+    await updateAccountContact(trx, account.id, diff.after, now);
+    await insertContactChange(trx, {
+      accountId: account.id,
+      userId: user.id,
+      before: diff.before,
+      after: diff.after,
+      now,
+    });
+    await writeAudit(trx, {
+      action: 'account.contact_change',
+      outcome: 'success',
+      userId: user.id,
+      accountId: account.id,
+      ip: req.ip,
+      details: { fields: diff.changed },
+    });
+  });
+
+  const agency = await getAgency(db);
+  const manager = await findManager(db, account.manager_id);
+  const to = manager?.email ?? agency.email;
+  if (!to) {
+    req.log.warn(
+      { accountId: account.id },
+      'contact change saved but nobody to mail: no gestionnaire and no agency email',
+    );
+    return { changed: true, mailed: false };
+  }
+  const building = await findBuilding(db, account.building_id);
+  const clientName = [user.firstName, user.lastName].filter(Boolean).join(' ');
+  const show = (v: string | null | undefined) => (v && v !== '' ? v : '(vide)');
+  try {
+    await mailer.send(
+      renderMail(agency, {
+        to,
+        replyTo: user.email,
+        subject: `Coordonnées corrigées – compte ${account.reference}`,
+        greeting: manager ? `Bonjour ${manager.name},` : 'Bonjour,',
+        paragraphs: [
+          `${clientName} (${user.email}) a corrigé depuis son espace client les coordonnées du compte ${accountTitle(account)}${
+            building ? ` (${building.name})` : ''
+          } :`,
+          ...diff.changed.map((c) => `${COLUMN_LABELS[c]} : ${show(diff.before[c])} → ${show(diff.after[c])}`),
+          'Reportez ces corrections dans le logiciel de l’agence : sinon, le prochain import du référentiel remettrait les anciennes valeurs.',
+        ],
+      }),
+    );
+    return { changed: true, mailed: true };
+  } catch (err) {
+    // The correction is saved and kept in the history; only the notice failed.
+    req.log.error({ err, accountId: account.id }, 'contact change mail failed');
+    return { changed: true, mailed: false };
+  }
+}

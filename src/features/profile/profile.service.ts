@@ -1,0 +1,229 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
+import { securityEvent, writeAudit } from '../../core/audit.ts';
+import { endAllSessions, startSession, type SessionUser } from '../../core/http/session.ts';
+import { formatInstant } from '../../core/format.ts';
+import {
+  LIMITS,
+  clearAttempts,
+  lockedUntil,
+  recordAttempt,
+  retryTime,
+  type Limit,
+} from '../../core/security/attempts.ts';
+import { checkPassword } from '../../core/security/password-policy.ts';
+import { hashPassword, verifyPassword } from '../../core/security/passwords.ts';
+import type { User } from '../../db/schema.ts';
+import { getAgency } from '../agency/agency.repository.ts';
+import { passwordContext, sendEmailConfirmation } from '../auth/auth.service.ts';
+import { findUserById, normalizeEmail, setPassword } from '../users/users.repository.ts';
+import { updateUserDetails, type UserDetails } from './profile.repository.ts';
+import type { ProfileInput } from './profile.schemas.ts';
+
+export type FormResult = { ok: true } | { ok: false; errors: Record<string, string>; status: number };
+
+/** Re-sending the confirmation link: a few times an hour is plenty, and bounds mail abuse. */
+export const VERIFY_RESEND_LIMIT: Limit = { scope: 'verify:user', max: 3, windowMs: 60 * 60_000 };
+
+const LOCKED_MESSAGE = (until: Date) =>
+  `Trop de mots de passe erronés ont été saisis. Pour votre sécurité, réessayez après ${retryTime(until)}.`;
+
+async function loadUser(app: FastifyInstance, userId: number): Promise<User> {
+  const user = await findUserById(app.deps.db, userId);
+  // The session row references the user: it cannot vanish while the request runs.
+  if (!user) throw new Error(`user ${userId} of a live session not found`);
+  return user;
+}
+
+/**
+ * The current password proves it is really the person (not someone at an unlocked
+ * screen). Failures count with the login failures of this email, so guessing here is
+ * as limited as guessing at the login page.
+ */
+async function checkCurrentPassword(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  user: User,
+  password: string,
+  action: string,
+  field: string,
+): Promise<FormResult> {
+  const { db } = app.deps;
+  const now = app.deps.now();
+  const key = normalizeEmail(user.email);
+  const until = await lockedUntil(db, LIMITS.loginPerEmail, key, now);
+  if (until) {
+    await securityEvent(req, db, { action, outcome: 'denied', userId: user.id, details: { reason: 'locked' } });
+    return { ok: false, errors: { _form: LOCKED_MESSAGE(until) }, status: 429 };
+  }
+  if (!(await verifyPassword(user.password_hash, password))) {
+    await recordAttempt(db, LIMITS.loginPerEmail, key, now);
+    await securityEvent(req, db, {
+      action,
+      outcome: 'failure',
+      userId: user.id,
+      details: { reason: 'wrong_password' },
+    });
+    return { ok: false, errors: { [field]: 'Le mot de passe actuel est incorrect.' }, status: 400 };
+  }
+  return { ok: true };
+}
+
+const DETAIL_COLUMNS: Record<keyof ProfileInput, keyof UserDetails> = {
+  civility: 'civility',
+  lastName: 'last_name',
+  firstName: 'first_name',
+  phone: 'phone',
+  address: 'address',
+  postalCode: 'postal_code',
+  city: 'city',
+};
+
+/** Saves the person's own details; returns the columns that changed (none: nothing written). */
+export async function updateProfile(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  userId: number,
+  input: ProfileInput,
+): Promise<(keyof UserDetails)[]> {
+  const { db } = app.deps;
+  const user = await loadUser(app, userId);
+  const changes: Partial<UserDetails> = {};
+  for (const [field, column] of Object.entries(DETAIL_COLUMNS) as [keyof ProfileInput, keyof UserDetails][]) {
+    if ((user[column] ?? '') !== input[field]) (changes as Record<string, string>)[column] = input[field];
+  }
+  const changed = Object.keys(changes) as (keyof UserDetails)[];
+  if (changed.length === 0) return changed;
+  await db.transaction().execute(async (trx) => {
+    await updateUserDetails(trx, userId, changes, app.deps.now());
+    await writeAudit(trx, {
+      action: 'profile.update',
+      outcome: 'success',
+      userId,
+      ip: req.ip,
+      details: { fields: changed },
+    });
+  });
+  return changed;
+}
+
+/**
+ * Mails a confirmation link to the new address and a notice to the old one; the address
+ * changes only when the link is followed (/confirmer-email). An address that already
+ * belongs to another space gets exactly the same treatment here (no enumeration): the
+ * confirmation step refuses it.
+ */
+export async function requestEmailChange(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  userId: number,
+  input: { newEmail: string; emailPassword: string },
+): Promise<FormResult & { newEmail?: string }> {
+  const { db, mailer } = app.deps;
+  const user = await loadUser(app, userId);
+  const newEmail = normalizeEmail(input.newEmail);
+  if (newEmail === normalizeEmail(user.email)) {
+    return { ok: false, errors: { newEmail: 'Cette adresse est déjà celle de votre espace client.' }, status: 400 };
+  }
+  const check = await checkCurrentPassword(
+    app,
+    req,
+    user,
+    input.emailPassword,
+    'email.change_request',
+    'emailPassword',
+  );
+  if (!check.ok) return check;
+
+  await sendEmailConfirmation(app, user, newEmail);
+  await securityEvent(req, db, { action: 'email.change_request', outcome: 'success', userId: user.id });
+  const agency = await getAgency(db);
+  await mailer.send(
+    renderMail(agency, {
+      to: user.email,
+      subject: 'Demande de changement d’adresse email',
+      greeting: greeting(user.civility, user.first_name, user.last_name),
+      paragraphs: [
+        `Une demande a été faite depuis votre espace client pour remplacer votre adresse email ${user.email} par ${newEmail}.`,
+        'Le changement n’aura lieu que lorsque le lien envoyé à la nouvelle adresse aura été suivi. D’ici là, votre adresse actuelle reste celle de votre espace.',
+      ],
+      after: [
+        'Si vous n’êtes pas à l’origine de cette demande, changez sans attendre votre mot de passe et prévenez l’agence.',
+      ],
+    }),
+  );
+  return { ok: true, newEmail };
+}
+
+/** Sends the confirmation link of the current address again (a few times an hour at most). */
+export async function resendEmailConfirmation(
+  app: FastifyInstance,
+  userId: number,
+): Promise<'sent' | 'already' | { lockedUntil: Date }> {
+  const { db } = app.deps;
+  const now = app.deps.now();
+  const user = await loadUser(app, userId);
+  if (user.email_verified_at) return 'already';
+  const until = await lockedUntil(db, VERIFY_RESEND_LIMIT, String(user.id), now);
+  if (until) return { lockedUntil: until };
+  await recordAttempt(db, VERIFY_RESEND_LIMIT, String(user.id), now);
+  await sendEmailConfirmation(app, user);
+  return 'sent';
+}
+
+/**
+ * Changes the password: the current one is asked, the new one follows the policy; every
+ * other session of the person ends and this one gets a new id.
+ */
+export async function changePassword(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  sessionUser: SessionUser,
+  input: { currentPassword: string; newPassword: string; confirmPassword: string },
+): Promise<FormResult> {
+  const { db, mailer } = app.deps;
+  const user = await loadUser(app, sessionUser.id);
+  const check = await checkCurrentPassword(app, req, user, input.currentPassword, 'password.change', 'currentPassword');
+  if (!check.ok) return check;
+  const problems = checkPassword(input.newPassword, await passwordContext(db, user));
+  if (problems.length) return { ok: false, errors: { newPassword: problems[0]! }, status: 400 };
+  if (input.newPassword === input.currentPassword) {
+    return {
+      ok: false,
+      errors: { newPassword: 'Choisissez un mot de passe différent de votre mot de passe actuel.' },
+      status: 400,
+    };
+  }
+  if (input.newPassword !== input.confirmPassword) {
+    return { ok: false, errors: { confirmPassword: 'Les deux mots de passe ne sont pas identiques.' }, status: 400 };
+  }
+
+  const now = app.deps.now();
+  const passwordHash = await hashPassword(input.newPassword);
+  await db.transaction().execute(async (trx) => {
+    await setPassword(trx, user.id, passwordHash, now);
+    // Whoever else knew the old password is logged out everywhere.
+    await endAllSessions(trx, user.id, req.sessionHash);
+  });
+  await startSession(app, req, reply, user.id);
+  await clearAttempts(db, LIMITS.loginPerEmail, normalizeEmail(user.email));
+  await securityEvent(req, db, { action: 'password.change', outcome: 'success', userId: user.id });
+
+  const agency = await getAgency(db);
+  await mailer.send(
+    renderMail(agency, {
+      to: user.email,
+      subject: 'Votre mot de passe a été modifié',
+      greeting: greeting(user.civility, user.first_name, user.last_name),
+      paragraphs: [
+        `Le mot de passe de votre espace client a été modifié le ${formatInstant(now.toISOString())}.`,
+        'Par sécurité, vos autres sessions ouvertes (sur d’autres appareils ou navigateurs) ont été fermées.',
+      ],
+      after: [
+        `Si vous n’êtes pas à l’origine de ce changement, choisissez sans attendre un nouveau mot de passe depuis « Mot de passe oublié ? » (${app.deps.config.baseUrl}/mot-de-passe-oublie) et prévenez l’agence.`,
+      ],
+    }),
+  );
+  return { ok: true };
+}
