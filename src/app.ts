@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
@@ -29,7 +30,10 @@ export async function buildApp(
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    trustProxy: deps.config.trustProxy,
+    // A request id ties together the log lines of one request; a trusted proxy's id is kept.
+    requestIdHeader: deps.config.trustProxy ? 'x-request-id' : false,
+    genReqId: () => randomUUID(),
   });
   app.decorate('deps', { ...deps, now: deps.now ?? (() => new Date()) });
 

@@ -17,6 +17,12 @@ export interface Config {
   logLevel: string;
   /** true when BASE_URL is https: cookies get __Host- and Secure. */
   secureCookies: boolean;
+  /**
+   * Whether to believe X-Forwarded-For / X-Forwarded-Proto: false, true (any proxy), or
+   * the proxies' addresses ("127.0.0.1,10.0.0.0/8"). Off by default: without a proxy a
+   * client could forge its address and escape the attempt limits.
+   */
+  trustProxy: boolean | string;
   secrets: Secrets;
 }
 
@@ -37,6 +43,7 @@ const envSchema = z.object({
   BASE_URL: z.string().url().optional(),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().optional(),
+  TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -65,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.MAIL_FROM ?? `Palier <ne-pas-repondre@${host === 'localhost' ? 'palier.localhost' : host}>`,
     logLevel: e.LOG_LEVEL,
     secureCookies: baseUrl.startsWith('https://'),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     secrets: loadSecrets(dataDir),
   };
 }
@@ -82,4 +90,11 @@ export function loadSecrets(dataDir: string): Secrets {
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | string {
+  const v = (raw ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'non' || v === 'no') return false;
+  if (v === '1' || v === 'true' || v === 'oui' || v === 'yes') return true;
+  return raw!.trim();
 }

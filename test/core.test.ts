@@ -91,3 +91,44 @@ describe('behind HTTPS', () => {
     expect(res.headers['strict-transport-security']).toContain('max-age=31536000');
   });
 });
+
+describe.each([
+  ['without TRUST_PROXY', false, '127.0.0.1'],
+  ['with TRUST_PROXY', true, '203.0.113.7'],
+] as const)('client address %s', (_name, trustProxy, expectedIp) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp('sqlite', { trustProxy });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('records the address the limits and logs must use', async () => {
+    const page = await t.app.inject({ url: '/' });
+    const csrfCookie = ([] as string[])
+      .concat(page.headers['set-cookie'] ?? [])
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/connexion',
+      remoteAddress: '127.0.0.1',
+      headers: {
+        cookie: csrfCookie,
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-forwarded-for': '203.0.113.7',
+      },
+      payload: new URLSearchParams({ _csrf: token, email: 'inconnu@exemple.test', password: 'Faux12345' }).toString(),
+    });
+    expect(res.statusCode).toBe(401);
+    const event = await t.db
+      .selectFrom('audit_events')
+      .select('ip')
+      .where('action', '=', 'login')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(event.ip).toBe(expectedIp);
+  });
+});

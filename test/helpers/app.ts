@@ -35,6 +35,7 @@ export async function buildTestApp(dialect: DialectName = 'sqlite', overrides: P
     mailFrom: 'Palier <ne-pas-repondre@palier.test>',
     logLevel: 'silent',
     secureCookies: false,
+    trustProxy: false,
     secrets: loadSecrets(dataDir),
     ...overrides,
   };
