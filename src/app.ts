@@ -6,7 +6,7 @@ import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './core/http/deps.ts';
 import { registerErrorPages } from './core/http/error-pages.tsx';
 import { readFlash } from './core/http/render.ts';
@@ -23,12 +23,9 @@ import { statementRoutes } from './features/statements/statements.routes.tsx';
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'public');
 
-export async function buildApp(
-  deps: AppDeps,
-  opts: { logger?: FastifyServerOptions['logger'] } = {},
-): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: 1024 * 1024,
     trustProxy: deps.config.trustProxy,
     // A request id ties together the log lines of one request; a trusted proxy's id is kept.

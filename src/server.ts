@@ -1,6 +1,7 @@
 import { createMailer } from './adapters/mailer/mailer.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { createLogger } from './core/logging.ts';
 import { createDb, migrateToLatest } from './db/db.ts';
 import { getAgency } from './features/agency/agency.repository.ts';
 
@@ -8,23 +9,7 @@ const config = loadConfig();
 const db = createDb(config.databaseUrl);
 await migrateToLatest(db);
 const mailer = createMailer(config);
-const app = await buildApp(
-  { config, db, mailer },
-  {
-    logger: {
-      level: config.logLevel,
-      // Cookies carry session ids and CSRF secrets; query strings may carry one-time tokens.
-      redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
-      serializers: {
-        req: (req: { method: string; url: string; ip?: string }) => ({
-          method: req.method,
-          url: req.url.replace(/jeton=[^&]+/g, 'jeton=[masqué]'),
-          ip: req.ip,
-        }),
-      },
-    },
-  },
-);
+const app = await buildApp({ config, db, mailer }, { logger: createLogger(config.logLevel) });
 
 if (!(await getAgency(db)).configured) {
   app.log.warn(

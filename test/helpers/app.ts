@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createMailer } from '../../src/adapters/mailer/mailer.ts';
 import { buildApp } from '../../src/app.ts';
+import { createLogger } from '../../src/core/logging.ts';
+import { TEST_LOG_DIR } from './log-dir.ts';
 import { loadSecrets, type Config } from '../../src/config.ts';
 import type { Db, DialectName } from '../../src/db/db.ts';
 import { createTestDb } from './db.ts';
@@ -46,7 +48,10 @@ export async function buildTestApp(dialect: DialectName = 'sqlite', overrides: P
       this.now = new Date(this.now.getTime() + ms);
     },
   };
-  const app = await buildApp({ config, db: tdb.db, mailer, now: () => clock.now });
+  // Every test app logs like production into the suite's log folder, which the global
+  // teardown searches for passwords, codes, tokens and session ids.
+  const logger = createLogger('info', path.join(TEST_LOG_DIR, `${path.basename(dataDir)}.log`));
+  const app = await buildApp({ config, db: tdb.db, mailer, now: () => clock.now }, { logger });
   await app.ready();
   return {
     app,
