@@ -61,7 +61,7 @@ export function StatementPage({ ctx, account, du, au, errors, statement }: State
             type="date"
             value={du}
             error={errors?.du}
-            hint="Format : JJ/MM/AAAA."
+            hint="Par exemple 31/12/2024."
             maxLength={10}
           />
           <Field
@@ -70,7 +70,7 @@ export function StatementPage({ ctx, account, du, au, errors, statement }: State
             type="date"
             value={au}
             error={errors?.au}
-            hint="Format : JJ/MM/AAAA."
+            hint="Par exemple 31/12/2024."
             maxLength={10}
           />
           <div class="actions">
