@@ -92,6 +92,56 @@ export function Field(p: FieldProps) {
   );
 }
 
+/** An email input: no spell checking or capital letter on phones, which would only get in the way. */
+export function EmailField(p: Omit<FieldProps, 'type' | 'spellcheck' | 'autocapitalize'>) {
+  return (
+    <Field {...p} type="email" autocomplete={p.autocomplete ?? 'email'} spellcheck={false} autocapitalize="none" />
+  );
+}
+
+export interface PostFormProps {
+  action: string;
+  csrfToken: string;
+  /** The text of the submit button. */
+  submit: ComponentChildren;
+  /** Links beside the submit button ("Annuler", "Mot de passe oublié ?"…). */
+  secondary?: ComponentChildren;
+  children?: ComponentChildren;
+}
+
+/**
+ * A state-changing form: POST with its CSRF token, and the browser's own validation off
+ * because the server's French messages, listed at the top and beside each field, say more.
+ */
+export function PostForm(p: PostFormProps) {
+  return (
+    <form method="post" action={p.action} novalidate>
+      <CsrfField token={p.csrfToken} />
+      {p.children}
+      <div class="actions">
+        <button type="submit" class="button">
+          {p.submit}
+        </button>
+        {p.secondary}
+      </div>
+    </form>
+  );
+}
+
+/** "04 76 00 00 00" → "tel:0476000000": dots, spaces and dashes are not dialled. */
+export function telHref(phone: string): string {
+  return `tel:${phone.replace(/[^\d+]/g, '')}`;
+}
+
+/** The way back from a page, left out when printing. */
+export function BackLink({ href, children }: { href: string; children?: ComponentChildren }) {
+  return (
+    <p class="print-hide">
+      <a href={href}>{children ?? 'Retour à l’accueil'}</a>
+    </p>
+  );
+}
+
 export interface SelectProps {
   name: string;
   label: string;

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import type { Agency } from '../../features/agency/agency.repository.ts';
+import { telHref } from './components.tsx';
 
 export interface Flash {
   kind: 'success' | 'error' | 'info';
@@ -89,7 +90,7 @@ export function Layout({ ctx, title, children, narrow }: LayoutProps) {
             {agency.phone ? (
               <>
                 {' · '}
-                <a href={`tel:${agency.phone.replace(/\s+/g, '')}`}>{agency.phone}</a>
+                <a href={telHref(agency.phone)}>{agency.phone}</a>
               </>
             ) : null}
             {agency.email ? (

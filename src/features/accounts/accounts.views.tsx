@@ -1,4 +1,6 @@
-import { CsrfField, ErrorSummary, Field, SelectField, type FormErrors } from '../../core/views/components.tsx';
+import type { ComponentChildren } from 'preact';
+import { BackLink, ErrorSummary, PostForm, type FormErrors } from '../../core/views/components.tsx';
+import { ContactFields } from '../../core/views/contact-fields.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
 import type { AccountKind } from '../../db/schema.ts';
 import { accountTitle, homeTabUrl, type ContactChangeView } from './accounts.presenter.ts';
@@ -13,8 +15,8 @@ export interface AccountSummary {
   buildingName: string | null;
 }
 
-/** The line under the h1 naming the account, and the way back to its home tab. */
-export function AccountLine({ account }: { account: AccountSummary }) {
+/** The line under the h1 naming the account. */
+function AccountLine({ account }: { account: AccountSummary }) {
   return (
     <p class="account-meta">
       {accountTitle(account)}
@@ -23,11 +25,28 @@ export function AccountLine({ account }: { account: AccountSummary }) {
   );
 }
 
-export function BackHome({ kind }: { kind: AccountKind }) {
+/**
+ * A page about one account: the way back to its home tab, the h1, then the line naming the
+ * account; the browser tab names the account too.
+ */
+export function AccountLayout({
+  ctx,
+  account,
+  title,
+  children,
+}: {
+  ctx: PageContext;
+  account: AccountSummary;
+  title: string;
+  children: ComponentChildren;
+}) {
   return (
-    <p class="print-hide">
-      <a href={homeTabUrl(kind)}>Retour à l’accueil</a>
-    </p>
+    <Layout ctx={ctx} title={`${title} – ${accountTitle(account)}`}>
+      <BackLink href={homeTabUrl(account.kind)} />
+      <h1>{title}</h1>
+      <AccountLine account={account} />
+      {children}
+    </Layout>
   );
 }
 
@@ -50,10 +69,7 @@ export function CoordinatesPage({
 }) {
   const e = errors ?? {};
   return (
-    <Layout ctx={ctx} title={`Mes coordonnées – ${accountTitle(account)}`}>
-      <BackHome kind={account.kind} />
-      <h1>Mes coordonnées</h1>
-      <AccountLine account={account} />
+    <AccountLayout ctx={ctx} account={account} title="Mes coordonnées">
       <ErrorSummary errors={e} labels={COORDINATES_LABELS} />
       <section class="card" aria-labelledby="coordonnees-titre">
         <h2 id="coordonnees-titre">Coordonnées connues de l’agence</h2>
@@ -61,90 +77,19 @@ export function CoordinatesPage({
           L’agence utilise ces coordonnées pour ce compte : courriers, appels de fonds, relances. Si elles ne sont plus
           exactes, corrigez-les ici : votre gestionnaire reçoit aussitôt vos corrections par email.
         </p>
-        <form method="post" action={`/comptes/${account.id}/coordonnees`} novalidate>
-          <CsrfField token={ctx.csrfToken} />
-          <SelectField
-            name="civility"
-            label="Civilité"
-            options={civilityOptions(storedCivility)}
-            value={values.civility}
-            error={e.civility}
-            autocomplete="honorific-prefix"
+        <PostForm
+          action={`/comptes/${account.id}/coordonnees`}
+          csrfToken={ctx.csrfToken}
+          submit="Enregistrer mes coordonnées"
+        >
+          <ContactFields
+            values={values}
+            errors={e}
+            optional={['civility', 'firstName', 'phone']}
+            civilities={civilityOptions(storedCivility)}
+            emailHint="L’adresse à laquelle l’agence vous écrit au sujet de ce compte."
           />
-          <Field
-            name="lastName"
-            label="Nom"
-            value={values.lastName}
-            error={e.lastName}
-            autocomplete="family-name"
-            required
-            maxLength={100}
-          />
-          <Field
-            name="firstName"
-            label="Prénom"
-            value={values.firstName}
-            error={e.firstName}
-            autocomplete="given-name"
-            maxLength={100}
-          />
-          <Field
-            name="email"
-            label="Email"
-            type="email"
-            value={values.email}
-            error={e.email}
-            hint="L’adresse à laquelle l’agence vous écrit au sujet de ce compte."
-            autocomplete="email"
-            required
-            spellcheck={false}
-            autocapitalize="none"
-            maxLength={254}
-          />
-          <Field
-            name="phone"
-            label="Téléphone"
-            type="tel"
-            value={values.phone}
-            error={e.phone}
-            hint="Par exemple 06 12 34 56 78 ou +33 6 12 34 56 78."
-            autocomplete="tel"
-            maxLength={25}
-          />
-          <Field
-            name="address"
-            label="Adresse"
-            value={values.address}
-            error={e.address}
-            autocomplete="street-address"
-            required
-            maxLength={200}
-          />
-          <Field
-            name="postalCode"
-            label="Code postal"
-            value={values.postalCode}
-            error={e.postalCode}
-            hint="5 chiffres en France ; à l’étranger, le code postal du pays."
-            autocomplete="postal-code"
-            required
-            maxLength={10}
-          />
-          <Field
-            name="city"
-            label="Ville"
-            value={values.city}
-            error={e.city}
-            autocomplete="address-level2"
-            required
-            maxLength={100}
-          />
-          <div class="actions">
-            <button type="submit" class="button">
-              Enregistrer mes coordonnées
-            </button>
-          </div>
-        </form>
+        </PostForm>
       </section>
       <section aria-labelledby="historique-titre">
         <h2 id="historique-titre">Historique des modifications</h2>
@@ -182,7 +127,7 @@ export function CoordinatesPage({
           </div>
         )}
       </section>
-    </Layout>
+    </AccountLayout>
   );
 }
 
@@ -197,10 +142,7 @@ export function CouncilPage({
 }) {
   const building = account.buildingName ?? 'votre copropriété';
   return (
-    <Layout ctx={ctx} title={`Membres du conseil syndical – ${accountTitle(account)}`}>
-      <BackHome kind={account.kind} />
-      <h1>Membres du conseil syndical</h1>
-      <AccountLine account={account} />
+    <AccountLayout ctx={ctx} account={account} title="Membres du conseil syndical">
       <p>
         Le conseil syndical, élu par l’assemblée générale parmi les copropriétaires, assiste le syndic et contrôle sa
         gestion.
@@ -228,6 +170,6 @@ export function CouncilPage({
           </table>
         </div>
       )}
-    </Layout>
+    </AccountLayout>
   );
 }

@@ -1,25 +1,19 @@
-import { CsrfField, ErrorSummary, Field, type FormErrors } from '../../core/views/components.tsx';
+import { EmailField, ErrorSummary, Field, PostForm, type FormErrors } from '../../core/views/components.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
-import { PASSWORD_RULE_TEXT } from '../../core/security/password-policy.ts';
+import { NewPasswordFields } from '../../core/views/password-fields.tsx';
 
 export function LoginPage({ ctx, email, errors }: { ctx: PageContext; email?: string; errors?: FormErrors }) {
   return (
     <Layout ctx={ctx} title="Connexion à votre espace client" narrow>
       <h1>Connexion à votre espace client</h1>
       <ErrorSummary errors={errors ?? {}} labels={{ email: 'Email', password: 'Mot de passe' }} />
-      <form method="post" action="/connexion" novalidate>
-        <CsrfField token={ctx.csrfToken} />
-        <Field
-          name="email"
-          label="Email"
-          type="email"
-          value={email}
-          error={errors?.email}
-          autocomplete="username"
-          required
-          spellcheck={false}
-          autocapitalize="none"
-        />
+      <PostForm
+        action="/connexion"
+        csrfToken={ctx.csrfToken}
+        submit="Se connecter"
+        secondary={<a href="/mot-de-passe-oublie">Mot de passe oublié ?</a>}
+      >
+        <EmailField name="email" label="Email" value={email} error={errors?.email} autocomplete="username" required />
         <Field
           name="password"
           label="Mot de passe"
@@ -28,13 +22,7 @@ export function LoginPage({ ctx, email, errors }: { ctx: PageContext; email?: st
           autocomplete="current-password"
           required
         />
-        <div class="actions">
-          <button type="submit" class="button">
-            Se connecter
-          </button>
-          <a href="/mot-de-passe-oublie">Mot de passe oublié ?</a>
-        </div>
-      </form>
+      </PostForm>
       <section class="card first-time" aria-labelledby="premiere-connexion">
         <h2 id="premiere-connexion">Première connexion ?</h2>
         <p>
@@ -80,25 +68,9 @@ export function ForgotPage({
             passe.
           </p>
           <ErrorSummary errors={errors ?? {}} labels={{ email: 'Email' }} />
-          <form method="post" action="/mot-de-passe-oublie" novalidate>
-            <CsrfField token={ctx.csrfToken} />
-            <Field
-              name="email"
-              label="Email"
-              type="email"
-              value={email}
-              error={errors?.email}
-              autocomplete="email"
-              required
-              spellcheck={false}
-              autocapitalize="none"
-            />
-            <div class="actions">
-              <button type="submit" class="button">
-                Valider
-              </button>
-            </div>
-          </form>
+          <PostForm action="/mot-de-passe-oublie" csrfToken={ctx.csrfToken} submit="Valider">
+            <EmailField name="email" label="Email" value={email} error={errors?.email} required />
+          </PostForm>
         </>
       )}
       <p>
@@ -139,32 +111,10 @@ export function ResetPage({
             errors={errors ?? {}}
             labels={{ password: 'Nouveau mot de passe', confirm: 'Confirmer le mot de passe' }}
           />
-          <form method="post" action="/nouveau-mot-de-passe" novalidate>
-            <CsrfField token={ctx.csrfToken} />
+          <PostForm action="/nouveau-mot-de-passe" csrfToken={ctx.csrfToken} submit="Valider">
             <input type="hidden" name="token" value={token} />
-            <Field
-              name="password"
-              label="Nouveau mot de passe"
-              type="password"
-              hint={PASSWORD_RULE_TEXT}
-              error={errors?.password}
-              autocomplete="new-password"
-              required
-            />
-            <Field
-              name="confirm"
-              label="Confirmer le mot de passe"
-              type="password"
-              error={errors?.confirm}
-              autocomplete="new-password"
-              required
-            />
-            <div class="actions">
-              <button type="submit" class="button">
-                Valider
-              </button>
-            </div>
-          </form>
+            <NewPasswordFields errors={errors} />
+          </PostForm>
         </>
       )}
     </Layout>

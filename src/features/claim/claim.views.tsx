@@ -1,13 +1,7 @@
-import {
-  CIVILITIES,
-  CsrfField,
-  ErrorSummary,
-  Field,
-  SelectField,
-  type FormErrors,
-} from '../../core/views/components.tsx';
+import { ContactFields } from '../../core/views/contact-fields.tsx';
+import { ErrorSummary, Field, PostForm, type FormErrors } from '../../core/views/components.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
-import { PASSWORD_RULE_TEXT } from '../../core/security/password-policy.ts';
+import { NewPasswordFields } from '../../core/views/password-fields.tsx';
 import { CODE_LABELS, PROFILE_LABELS } from './claim.schemas.ts';
 
 const REFERENCE_HINT =
@@ -62,21 +56,21 @@ export function ClaimStep1Page({
         choisirez ensuite votre mot de passe personnel.
       </p>
       <ErrorSummary errors={errors ?? {}} labels={CODE_LABELS} />
-      <form method="post" action="/creer-mon-espace" novalidate>
-        <CsrfField token={ctx.csrfToken} />
+      <PostForm
+        action="/creer-mon-espace"
+        csrfToken={ctx.csrfToken}
+        submit="Étape suivante"
+        secondary={<a href="/">J’ai déjà un espace : se connecter</a>}
+      >
         <CodeFields reference={reference} errors={errors} />
-        <div class="actions">
-          <button type="submit" class="button">
-            Étape suivante
-          </button>
-          <a href="/">J’ai déjà un espace : se connecter</a>
-        </div>
-      </form>
+      </PostForm>
     </Layout>
   );
 }
 
 export type ProfileValues = Partial<Record<keyof typeof PROFILE_LABELS, string>>;
+
+const PASSWORD_LABELS = { password: 'Mot de passe', confirm: 'Confirmer le mot de passe' };
 
 export function ClaimStep2Page({
   ctx,
@@ -93,6 +87,10 @@ export function ClaimStep2Page({
   errors?: FormErrors;
   emailTaken?: boolean;
 }) {
+  const fieldErrors: FormErrors = {
+    ...errors,
+    email: errors?.email ?? (emailTaken ? 'Cette adresse email a déjà un espace client.' : undefined),
+  };
   return (
     <Layout ctx={ctx} title="Création de mon espace (2/2)" narrow>
       <h1>Création de mon espace (2/2)</h1>
@@ -113,103 +111,16 @@ export function ClaimStep2Page({
       ) : (
         <ErrorSummary errors={errors ?? {}} labels={PROFILE_LABELS} />
       )}
-      <form method="post" action="/creer-mon-espace/etape-2" novalidate>
-        <CsrfField token={ctx.csrfToken} />
+      <PostForm action="/creer-mon-espace/etape-2" csrfToken={ctx.csrfToken} submit="Valider">
         <input type="hidden" name="ticket" value={ticket} />
-        <SelectField
-          name="civility"
-          label="Civilité"
-          options={CIVILITIES}
-          value={values.civility}
-          error={errors?.civility}
-          autocomplete="honorific-prefix"
-          required
+        <ContactFields
+          values={values}
+          errors={fieldErrors}
+          emailHint="Vous vous connecterez avec cette adresse ; un email vous demandera de la confirmer."
+          afterEmail={<NewPasswordFields errors={errors} labels={PASSWORD_LABELS} />}
+          frenchPostalCode
         />
-        <Field
-          name="lastName"
-          label="Nom"
-          value={values.lastName}
-          error={errors?.lastName}
-          autocomplete="family-name"
-          required
-        />
-        <Field
-          name="firstName"
-          label="Prénom"
-          value={values.firstName}
-          error={errors?.firstName}
-          autocomplete="given-name"
-          required
-        />
-        <Field
-          name="email"
-          label="Email"
-          type="email"
-          value={values.email}
-          hint="Vous vous connecterez avec cette adresse ; un email vous demandera de la confirmer."
-          error={errors?.email ?? (emailTaken ? 'Cette adresse email a déjà un espace client.' : undefined)}
-          autocomplete="email"
-          required
-          spellcheck={false}
-          autocapitalize="none"
-        />
-        <Field
-          name="password"
-          label="Mot de passe"
-          type="password"
-          hint={PASSWORD_RULE_TEXT}
-          error={errors?.password}
-          autocomplete="new-password"
-          required
-        />
-        <Field
-          name="confirm"
-          label="Confirmer le mot de passe"
-          type="password"
-          error={errors?.confirm}
-          autocomplete="new-password"
-          required
-        />
-        <Field
-          name="phone"
-          label="Téléphone"
-          type="tel"
-          value={values.phone}
-          error={errors?.phone}
-          autocomplete="tel"
-          required
-        />
-        <Field
-          name="address"
-          label="Adresse"
-          value={values.address}
-          error={errors?.address}
-          autocomplete="street-address"
-          required
-        />
-        <Field
-          name="postalCode"
-          label="Code postal"
-          value={values.postalCode}
-          error={errors?.postalCode}
-          autocomplete="postal-code"
-          inputMode="numeric"
-          required
-        />
-        <Field
-          name="city"
-          label="Ville"
-          value={values.city}
-          error={errors?.city}
-          autocomplete="address-level2"
-          required
-        />
-        <div class="actions">
-          <button type="submit" class="button">
-            Valider
-          </button>
-        </div>
-      </form>
+      </PostForm>
     </Layout>
   );
 }
@@ -287,16 +198,14 @@ export function AttachPage({
         </div>
       ) : null}
       <ErrorSummary errors={errors ?? {}} labels={CODE_LABELS} />
-      <form method="post" action="/comptes/ajouter" novalidate>
-        <CsrfField token={ctx.csrfToken} />
+      <PostForm
+        action="/comptes/ajouter"
+        csrfToken={ctx.csrfToken}
+        submit="Ajouter ce compte"
+        secondary={<a href="/accueil">Annuler</a>}
+      >
         <CodeFields reference={reference} errors={errors} />
-        <div class="actions">
-          <button type="submit" class="button">
-            Ajouter ce compte
-          </button>
-          <a href="/accueil">Annuler</a>
-        </div>
-      </form>
+      </PostForm>
     </Layout>
   );
 }

@@ -1,15 +1,9 @@
-import { CsrfField, ErrorSummary, Field, TextArea, type FormErrors } from '../../core/views/components.tsx';
+import { ErrorSummary, Field, PostForm, TextArea, telHref, type FormErrors } from '../../core/views/components.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
 import type { Agency } from '../agency/agency.repository.ts';
-import { accountTitle } from '../accounts/accounts.presenter.ts';
-import { AccountLine, BackHome, type AccountSummary } from '../accounts/accounts.views.tsx';
+import { AccountLayout, type AccountSummary } from '../accounts/accounts.views.tsx';
 import type { DirectoryGroup } from './contact.service.ts';
 import { BODY_MAX, MESSAGE_LABELS, SUBJECT_MAX } from './contact.schemas.ts';
-
-/** "04 76 00 00 00" → "tel:0476000000". */
-function telHref(phone: string): string {
-  return `tel:${phone.replace(/[^\d+]/g, '')}`;
-}
 
 function PersonContact({ email, phone }: { email: string | null; phone: string | null }) {
   if (!email && !phone) return null;
@@ -60,10 +54,7 @@ export function AccountContactPage({
 }) {
   const e = errors ?? {};
   return (
-    <Layout ctx={ctx} title={`Contacter votre gestionnaire – ${accountTitle(account)}`}>
-      <BackHome kind={account.kind} />
-      <h1>Contacter votre gestionnaire</h1>
-      <AccountLine account={account} />
+    <AccountLayout ctx={ctx} account={account} title="Contacter votre gestionnaire">
       <ErrorSummary errors={e} labels={MESSAGE_LABELS} />
       <section class="card" aria-labelledby="gestionnaire-titre">
         <h2 id="gestionnaire-titre">Votre gestionnaire</h2>
@@ -89,8 +80,7 @@ export function AccountContactPage({
           Votre message est transmis avec la référence de ce compte. La réponse vous parviendra à l’adresse{' '}
           <strong>{userEmail}</strong>, qui recevra aussi une copie de votre message.
         </p>
-        <form method="post" action={`/comptes/${account.id}/contact`} novalidate>
-          <CsrfField token={ctx.csrfToken} />
+        <PostForm action={`/comptes/${account.id}/contact`} csrfToken={ctx.csrfToken} submit="Envoyer le message">
           <Field
             name="subject"
             label="Objet"
@@ -108,14 +98,9 @@ export function AccountContactPage({
             maxLength={BODY_MAX}
             hint={`5\u202f000 caractères au maximum.`}
           />
-          <div class="actions">
-            <button type="submit" class="button">
-              Envoyer le message
-            </button>
-          </div>
-        </form>
+        </PostForm>
       </section>
-    </Layout>
+    </AccountLayout>
   );
 }
 

@@ -1,6 +1,7 @@
-import { PASSWORD_RULE_TEXT } from '../../core/security/password-policy.ts';
-import { CsrfField, ErrorSummary, Field, SelectField, type FormErrors } from '../../core/views/components.tsx';
+import { CsrfField, EmailField, ErrorSummary, Field, PostForm, type FormErrors } from '../../core/views/components.tsx';
+import { ContactFields } from '../../core/views/contact-fields.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
+import { NewPasswordFields } from '../../core/views/password-fields.tsx';
 import { civilityOptions } from '../accounts/coordinates.schemas.ts';
 import { PROFILE_LABELS } from './profile.schemas.ts';
 
@@ -12,6 +13,20 @@ export interface ProfileDetails {
   address: string | null;
   postalCode: string | null;
   city: string | null;
+}
+
+/** Both changes below are confirmed with the current password. */
+function CurrentPasswordField({ name, error }: { name: string; error?: string }) {
+  return (
+    <Field
+      name={name}
+      label="Mot de passe actuel"
+      type="password"
+      error={error}
+      autocomplete="current-password"
+      required
+    />
+  );
 }
 
 export interface ProfileProps {
@@ -26,7 +41,7 @@ export interface ProfileProps {
 }
 
 export function ProfilePage(p: ProfileProps) {
-  const { ctx, details: d } = p;
+  const { ctx } = p;
   const e = p.errors ?? {};
   return (
     <Layout ctx={ctx} title="Mon profil">
@@ -39,80 +54,9 @@ export function ProfilePage(p: ProfileProps) {
           Ces informations sont celles de votre espace client. Pour corriger l’adresse à laquelle l’agence vous écrit au
           sujet d’un compte, utilisez « Mes coordonnées » sur ce compte depuis l’accueil.
         </p>
-        <form method="post" action="/profil" novalidate>
-          <CsrfField token={ctx.csrfToken} />
-          <SelectField
-            name="civility"
-            label="Civilité"
-            options={civilityOptions(p.storedCivility)}
-            value={d.civility}
-            error={e.civility}
-            required
-            autocomplete="honorific-prefix"
-          />
-          <Field
-            name="lastName"
-            label="Nom"
-            value={d.lastName}
-            error={e.lastName}
-            autocomplete="family-name"
-            required
-            maxLength={100}
-          />
-          <Field
-            name="firstName"
-            label="Prénom"
-            value={d.firstName}
-            error={e.firstName}
-            autocomplete="given-name"
-            required
-            maxLength={100}
-          />
-          <Field
-            name="phone"
-            label="Téléphone"
-            type="tel"
-            value={d.phone}
-            error={e.phone}
-            hint="Par exemple 06 12 34 56 78 ou +33 6 12 34 56 78."
-            autocomplete="tel"
-            required
-            maxLength={25}
-          />
-          <Field
-            name="address"
-            label="Adresse"
-            value={d.address}
-            error={e.address}
-            autocomplete="street-address"
-            required
-            maxLength={200}
-          />
-          <Field
-            name="postalCode"
-            label="Code postal"
-            value={d.postalCode}
-            error={e.postalCode}
-            hint="5 chiffres en France ; à l’étranger, le code postal du pays."
-            autocomplete="postal-code"
-            required
-            maxLength={10}
-          />
-          <Field
-            name="city"
-            label="Ville"
-            value={d.city}
-            error={e.city}
-            autocomplete="address-level2"
-            required
-            maxLength={100}
-          />
-          <div class="actions">
-            <button type="submit" class="button">
-              Enregistrer mes informations
-            </button>
-          </div>
-        </form>
+        <PostForm action="/profil" csrfToken={ctx.csrfToken} submit="Enregistrer mes informations">
+          <ContactFields values={p.details} errors={e} civilities={civilityOptions(p.storedCivility)} />
+        </PostForm>
       </section>
 
       <section class="card" aria-labelledby="email-titre">
@@ -141,72 +85,30 @@ export function ProfilePage(p: ProfileProps) {
           Un lien de confirmation sera envoyé à la nouvelle adresse : elle ne remplacera l’actuelle qu’une fois ce lien
           suivi.
         </p>
-        <form method="post" action="/profil/email" novalidate>
-          <CsrfField token={ctx.csrfToken} />
-          <Field
+        <PostForm action="/profil/email" csrfToken={ctx.csrfToken} submit="Changer d’adresse email">
+          <EmailField
             name="newEmail"
             label="Nouvelle adresse email"
-            type="email"
             value={p.newEmail}
             error={e.newEmail}
-            autocomplete="email"
             required
-            spellcheck={false}
-            autocapitalize="none"
             maxLength={254}
           />
-          <Field
-            name="emailPassword"
-            label="Mot de passe actuel"
-            type="password"
-            error={e.emailPassword}
-            autocomplete="current-password"
-            required
-          />
-          <div class="actions">
-            <button type="submit" class="button">
-              Changer d’adresse email
-            </button>
-          </div>
-        </form>
+          <CurrentPasswordField name="emailPassword" error={e.emailPassword} />
+        </PostForm>
       </section>
 
       <section class="card" aria-labelledby="mdp-titre">
         <h2 id="mdp-titre">Mot de passe</h2>
         <p>Après le changement, vos autres sessions ouvertes (sur d’autres appareils ou navigateurs) seront fermées.</p>
-        <form method="post" action="/profil/mot-de-passe" novalidate>
-          <CsrfField token={ctx.csrfToken} />
-          <Field
-            name="currentPassword"
-            label="Mot de passe actuel"
-            type="password"
-            error={e.currentPassword}
-            autocomplete="current-password"
-            required
+        <PostForm action="/profil/mot-de-passe" csrfToken={ctx.csrfToken} submit="Changer de mot de passe">
+          <CurrentPasswordField name="currentPassword" error={e.currentPassword} />
+          <NewPasswordFields
+            errors={e}
+            names={{ password: 'newPassword', confirm: 'confirmPassword' }}
+            labels={{ password: 'Nouveau mot de passe', confirm: 'Confirmer le nouveau mot de passe' }}
           />
-          <Field
-            name="newPassword"
-            label="Nouveau mot de passe"
-            type="password"
-            hint={PASSWORD_RULE_TEXT}
-            error={e.newPassword}
-            autocomplete="new-password"
-            required
-          />
-          <Field
-            name="confirmPassword"
-            label="Confirmer le nouveau mot de passe"
-            type="password"
-            error={e.confirmPassword}
-            autocomplete="new-password"
-            required
-          />
-          <div class="actions">
-            <button type="submit" class="button">
-              Changer de mot de passe
-            </button>
-          </div>
-        </form>
+        </PostForm>
       </section>
     </Layout>
   );

@@ -1,4 +1,4 @@
-import { ErrorSummary, Field, type FormErrors } from '../../core/views/components.tsx';
+import { BackLink, ErrorSummary, Field, telHref, type FormErrors } from '../../core/views/components.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
 import type { PaymentView } from './payment.presenter.ts';
 import type { SignedAmountView, StatementHeaderView, StatementView } from './statements.presenter.ts';
@@ -82,9 +82,7 @@ export function StatementPage({ ctx, account, du, au, errors, statement }: State
         </fieldset>
       </form>
       {statement ? <StatementTable s={statement} /> : null}
-      <p class="print-hide">
-        <a href="/accueil">Retour à l’accueil</a>
-      </p>
+      <BackLink href="/accueil" />
     </Layout>
   );
 }
@@ -262,9 +260,7 @@ export function PaymentPage({ ctx, view: v }: { ctx: PageContext; view: PaymentV
         </dl>
       </section>
 
-      <p class="print-hide">
-        <a href="/accueil">Retour à l’accueil</a>
-      </p>
+      <BackLink href="/accueil" />
     </Layout>
   );
 }
@@ -284,7 +280,7 @@ function ManagerContact({ view: v }: { view: PaymentView }) {
       {m.phone ? (
         <>
           {' '}
-          au <a href={`tel:${m.phone.replace(/\s+/g, '')}`}>{m.phone}</a>
+          au <a href={telHref(m.phone)}>{m.phone}</a>
         </>
       ) : null}
       {m.email ? (
