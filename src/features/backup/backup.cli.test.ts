@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tar from 'tar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli.ts';
+import { createDb, migrateToLatest } from '../../db/db.ts';
+import { configFor, ROOT, seed, storedFiles } from './test-support.ts';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function palier(args: string[], env: Record<string, string>): Promise<Run> {
+  // Vitest sets BASE_URL="/" for Vite: the CLI must see only the configuration the test gives it.
+  const inherited = { ...process.env };
+  for (const key of ['BASE_URL', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'SMTP_URL', 'MAIL_FROM', 'LOG_LEVEL']) {
+    delete inherited[key];
+  }
+  return new Promise((resolve) => {
+    execFile(
+      'npx',
+      ['tsx', 'src/cli.ts', ...args],
+      { cwd: ROOT, env: { ...inherited, ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('npx palier sauvegarde / restauration', () => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'palier-backup-cli-'));
+  const source = path.join(tmp, 'source');
+  const archive = path.join(tmp, 'palier-2026-11-28.tar.gz');
+
+  beforeAll(async () => {
+    const config = configFor(source, `sqlite:${path.join(source, 'palier.sqlite')}`);
+    const db = createDb(config.databaseUrl);
+    await migrateToLatest(db);
+    await seed(db, config);
+    await db.destroy();
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('lists both commands in the help', async () => {
+    const lines: string[] = [];
+    await main(['--help'], { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    const help = lines.join('\n');
+    expect(help).toContain('sauvegarde FICHIER');
+    expect(help).toContain('restauration FICHIER');
+    expect(help).toContain('--forcer');
+  });
+
+  it('backs up, restores into an empty folder, refuses to overwrite, and replaces with --forcer', async () => {
+    const saved = await palier(['sauvegarde', archive], { DATA_DIR: source });
+    expect(saved, saved.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(saved.stdout).toContain(`Sauvegarde écrite dans « ${archive} »`);
+    expect(saved.stdout).toContain('Fichiers : 2 fichiers stockés, et secrets.json.');
+    expect(saved.stdout).toContain('clés secrètes de Palier (secrets.json)');
+    expect(statSync(archive).mode & 0o777).toBe(0o600);
+    const members: string[] = [];
+    await tar.t({ file: archive, onReadEntry: (e) => members.push(e.path) });
+    expect(members[0]).toBe('manifest.json');
+    expect(members).toContain('database.sqlite');
+    expect(members).toContain('secrets.json');
+
+    const target = path.join(tmp, 'cible');
+    const restored = await palier(['restauration', archive], { DATA_DIR: target });
+    expect(restored, restored.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(restored.stdout).toMatch(/^Sauvegarde du \d{2}\/\d{2}\/\d{4} à \d{2}:\d{2} \(Palier [^)]+\) restaurée\./);
+    expect(restored.stdout).toContain('Sommes de contrôle et nombres de lignes vérifiés.');
+    expect(readFileSync(path.join(target, 'secrets.json'), 'utf8')).toBe(
+      readFileSync(path.join(source, 'secrets.json'), 'utf8'),
+    );
+    expect(Object.keys(storedFiles(target))).toEqual(Object.keys(storedFiles(source)));
+
+    const again = await palier(['restauration', archive], { DATA_DIR: target });
+    expect(again.code).toBe(1);
+    expect(again.stdout).toBe('');
+    expect(again.stderr).toContain('La destination n’est pas vide');
+    expect(again.stderr).toContain('relancez avec --forcer');
+
+    const forced = await palier(['restauration', '--forcer', archive], { DATA_DIR: target });
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('restaurée en remplacement des données présentes');
+  }, 90_000);
+
+  it('refuses a damaged archive with exit code 1, and a missing argument with exit code 2', async () => {
+    const bytes = readFileSync(archive);
+    bytes[bytes.length >> 1]! ^= 0x80;
+    const damaged = path.join(tmp, 'abimee.tar.gz');
+    writeFileSync(damaged, bytes);
+    const target = path.join(tmp, 'cible-abimee');
+    const r = await palier(['restauration', damaged], { DATA_DIR: target });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`L’archive « ${damaged} » est endommagée`);
+    // Only the secrets every command generates on first use: no database, no files.
+    expect(readdirSync(target)).toEqual(['secrets.json']);
+
+    const usage = await palier(['restauration'], { DATA_DIR: target });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('il faut un fichier');
+
+    const missing = await palier(['restauration', path.join(tmp, 'absente.tar.gz')], { DATA_DIR: target });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Archive introuvable');
+  }, 60_000);
+});

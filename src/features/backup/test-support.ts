@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { PG_ADMIN_URL } from '../../../test/helpers/db.ts';
+import { createUser } from '../../../test/helpers/factories.ts';
+import { createMailer } from '../../adapters/mailer/mailer.ts';
+import { buildApp } from '../../app.ts';
+import { loadConfig, type Config } from '../../config.ts';
+import type { Db } from '../../db/db.ts';
+import { setAgency } from '../agency/agency.repository.ts';
+import { exportCodes, importEcritures, importReferentiel, type PrintableCode } from '../imports/imports.service.ts';
+import { listFiles } from './archive.ts';
+
+/** Test helpers of the backup feature (not a test file itself). */
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../imports/fixtures/', import.meta.url));
+
+/** The Config loadConfig builds for this data folder and database (as the CLI and server would). */
+export function configFor(dataDir: string, databaseUrl: string): Config {
+  return loadConfig({
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    BASE_URL: 'http://palier.test',
+    LOG_LEVEL: 'silent',
+  });
+}
+
+export const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+export const USER_EMAIL = 'restauration@exemple.test';
+
+export interface Seeded {
+  codes: PrintableCode[];
+}
+
+/**
+ * What an agency's Palier holds after a while, written through the real services: the
+ * fixture référentiel and ledger, a person with a space, the agency's logo and a document.
+ */
+export async function seed(db: Db, config: Config): Promise<Seeded> {
+  await importReferentiel(db, config, readFileSync(path.join(FIXTURES, 'referentiel.csv')));
+  await importEcritures(db, readFileSync(path.join(FIXTURES, 'ecritures.csv')));
+  const account = await db
+    .selectFrom('client_accounts')
+    .select('id')
+    .where('reference', '=', '10001')
+    .executeTakeFirstOrThrow();
+  await createUser(db, { email: USER_EMAIL, accountIds: [account.id] });
+  const files = path.join(config.dataDir, 'files');
+  mkdirSync(path.join(files, 'documents', '2024'), { recursive: true });
+  writeFileSync(path.join(files, 'logo-sauvegarde.png'), PNG);
+  writeFileSync(path.join(files, 'documents', '2024', 'appel-de-fonds.pdf'), randomBytes(150_000));
+  await setAgency(db, { name: 'Cabinet Sauvegarde', logo: 'logo-sauvegarde.png' });
+  return { codes: await exportCodes(db, config) };
+}
+
+/** Every row of every table, as sorted JSON lines (order-free comparison of two databases). */
+export async function tableRows(db: Db): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const t of await db.introspection.getTables()) {
+    const { rows } = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(t.name)}`.execute(db);
+    out[t.name] = rows.map((r) => JSON.stringify(r)).sort();
+  }
+  return out;
+}
+
+/** Each stored file's bytes, by path under DATA_DIR/files. */
+export function storedFiles(dataDir: string): Record<string, Buffer> {
+  const dir = path.join(dataDir, 'files');
+  return Object.fromEntries(listFiles(dir).map((rel) => [rel, readFileSync(path.join(dir, rel))]));
+}
+
+/** The real app on a data folder, as server.ts builds it (mail to the outbox folder). */
+export async function startApp(config: Config, db: Db): Promise<FastifyInstance> {
+  const mailer = createMailer({ ...config, smtpUrl: null });
+  const app = await buildApp({ config, db, mailer });
+  app.addHook('onClose', async () => mailer.close());
+  await app.ready();
+  return app;
+}
+
+/** A new PostgreSQL database with nothing in it (not even migrations): a restore target. */
+export async function emptyPostgres(): Promise<{ url: string; destroy(): Promise<void> }> {
+  const name = `palier_restore_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`),
+    async destroy() {
+      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
