@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, wr
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { describeOutbox, requeueMail } from './adapters/mailer/outbox.ts';
 import { loadConfig, type Config } from './config.ts';
 import { AppError } from './core/errors.ts';
 import { createDb, migrateToLatest, type Db } from './db/db.ts';
@@ -12,6 +13,8 @@ import { isValidEmail } from './features/imports/fields.ts';
 import { ImportError } from './features/imports/import-error.ts';
 import { describeEcrituresSummary, describeReferentielSummary } from './features/imports/imports.presenter.ts';
 import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './features/imports/imports.service.ts';
+import { describeBackup, describeRestore } from './features/backup/backup.presenter.ts';
+import { createBackup, restoreBackup } from './features/backup/backup.service.ts';
 
 /**
  * `palier`: the agency's operations from a terminal (`npx palier …`). French output;
@@ -37,6 +40,14 @@ Usage : npx palier <commande> [options]
       --bic BIC                  BIC de ce compte
     Une option vide (--slogan "") efface la valeur.
   demo                         Charge des données de démonstration et affiche un identifiant à essayer.
+  sauvegarde FICHIER           Écrit dans FICHIER (.tar.gz, droits 0600) une copie cohérente de la base,
+                               des fichiers stockés et de secrets.json, même pendant que Palier tourne.
+  restauration FICHIER         Restaure une sauvegarde dans un DATA_DIR vide (et, pour PostgreSQL, une base vide) ;
+                               les sommes de contrôle sont vérifiées avant toute écriture. Arrêtez Palier avant.
+      --forcer                   remplace les données déjà présentes
+  courriels                    Liste la file d'envoi des courriels : en attente, en échec (avec la raison
+                               et le nombre de tentatives), envoyés ces dernières 24 heures.
+      --relancer N°              remet en file d'envoi le courriel en échec portant ce numéro
   --help, -h                   Affiche cette aide.
 
 Fichiers CSV : UTF-8 (avec ou sans BOM) ou Windows-1252, séparateur « ; » ou « , »,
@@ -361,11 +372,54 @@ const demoCommand: Command = async (args, { config, io }) => {
   io.out(`(compte de ${result.tryAccount.name}).`);
 };
 
+// ---------------------------------------------------------------------------
+// sauvegarde, restauration
+
+const sauvegardeCommand: Command = async (args, { config, io }) => {
+  const { positionals } = parse(args, {}, 1);
+  for (const line of describeBackup(await createBackup(config, positionals[0]!))) io.out(line);
+};
+
+const restaurationCommand: Command = async (args, { config, io }) => {
+  const { positionals, values } = parse(args, { forcer: { type: 'boolean' } }, 1);
+  const summary = await restoreBackup(config, positionals[0]!, { force: values.forcer === true });
+  for (const line of describeRestore(summary)) io.out(line);
+};
+
+// ---------------------------------------------------------------------------
+// courriels
+
+const courrielsCommand: Command = async (args, { config, io }) => {
+  const { values } = parse(args, { relancer: { type: 'string' } }, 0);
+  const raw = values.relancer?.trim();
+  if (raw !== undefined && !/^\d{1,12}$/.test(raw)) {
+    throw new UsageError(
+      `--relancer : « ${values.relancer} » n'est pas un numéro de courriel (voir npx palier courriels).`,
+    );
+  }
+  await withDb(config, async (db) => {
+    if (raw === undefined) {
+      for (const line of await describeOutbox(db, new Date())) io.out(line);
+      return;
+    }
+    const result = await requeueMail(db, Number(raw), new Date());
+    if (result.ok) {
+      io.out(result.message);
+    } else {
+      io.err(result.message);
+      process.exitCode = 1;
+    }
+  });
+};
+
 const COMMANDS: Record<string, Command> = {
   import: importCommand,
   codes: codesCommand,
   agence: agenceCommand,
   demo: demoCommand,
+  sauvegarde: sauvegardeCommand,
+  restauration: restaurationCommand,
+  courriels: courrielsCommand,
 };
 
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<void> {

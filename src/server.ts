@@ -1,6 +1,7 @@
 import { createMailer } from './adapters/mailer/mailer.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { createWorker } from './core/jobs/handlers.ts';
 import { createLogger } from './core/logging.ts';
 import { createDb, migrateToLatest } from './db/db.ts';
 import { getAgency } from './features/agency/agency.repository.ts';
@@ -10,6 +11,9 @@ const db = createDb(config.databaseUrl);
 await migrateToLatest(db);
 const mailer = createMailer(config);
 const app = await buildApp({ config, db, mailer }, { logger: createLogger(config.logLevel) });
+// Delivers the mail outbox and other background jobs; every instance runs one, claiming
+// jobs atomically in the database so none is done twice.
+const worker = createWorker({ db, mailer }, { log: app.log.child({ component: 'worker' }) });
 
 if (!(await getAgency(db)).configured) {
   app.log.warn(
@@ -17,13 +21,31 @@ if (!(await getAgency(db)).configured) {
   );
 }
 
+/** Requests still unfinished this long after SIGTERM (a client stalling its upload) are cut. */
+const SHUTDOWN_GRACE_MS = 20_000;
+
 let closing = false;
+// A response finished during the shutdown tells the client (or the proxy) not to reuse its
+// connection: otherwise close() would wait for that idle keep-alive connection (72 s).
+app.addHook('onSend', async (_req, reply) => {
+  if (closing) reply.header('connection', 'close');
+});
+
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
   app.log.info({ signal }, 'arrêt en cours');
-  // close() stops accepting and waits for requests in flight.
+  const cut = setTimeout(() => {
+    app.log.warn('requêtes encore en cours après le délai d’arrêt : connexions fermées');
+    app.server.closeAllConnections();
+  }, SHUTDOWN_GRACE_MS);
+  cut.unref();
+  // close() stops accepting, closes idle keep-alive connections and waits for requests in flight.
   await app.close();
+  clearTimeout(cut);
+  // Then the worker finishes the job in hand (a mail being sent) and takes no other;
+  // what is left in the queue waits for the next start or another instance.
+  await worker.stop();
   mailer.close();
   await db.destroy();
   process.exit(0);
@@ -32,6 +54,7 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await app.listen({ port: config.port, host: config.host });
+worker.start();
 app.log.info(
   `Palier écoute sur ${config.baseUrl} (base : ${config.databaseUrl.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'})`,
 );

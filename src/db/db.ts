@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import * as createCoreTables from './migrations/202611281930_create-core-tables.ts';
+import * as createJobs from './migrations/202611282000_create-jobs.ts';
 import type { Database as Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -13,6 +14,7 @@ pg.types.setTypeParser(20, (v) => Number(v));
 /** Migrations are listed explicitly so they run the same under tsx, vitest and a bundle. */
 const migrations: Record<string, Migration> = {
   '202611281930_create-core-tables': createCoreTables,
+  '202611282000_create-jobs': createJobs,
 };
 
 class StaticProvider implements MigrationProvider {

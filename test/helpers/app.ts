@@ -4,10 +4,12 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createMailer } from '../../src/adapters/mailer/mailer.ts';
 import { buildApp } from '../../src/app.ts';
+import { createWorker } from '../../src/core/jobs/handlers.ts';
+import type { Worker } from '../../src/core/jobs/worker.ts';
 import { createLogger } from '../../src/core/logging.ts';
 import { TEST_LOG_DIR } from './log-dir.ts';
 import { loadSecrets, type Config } from '../../src/config.ts';
-import type { Db, DialectName } from '../../src/db/db.ts';
+import { createDb, type Db, type DialectName } from '../../src/db/db.ts';
 import { createTestDb } from './db.ts';
 import { startSmtp, type SmtpCapture } from './smtp.ts';
 
@@ -17,6 +19,8 @@ export interface TestApp {
   config: Config;
   smtp: SmtpCapture;
   dialect: DialectName;
+  /** Delivers the mail outbox (polls every 50 ms, on the app's clock); stopped by close(). */
+  worker: Worker;
   /** Moves the app's clock (session expiry, link expiry, lockouts). */
   clock: { now: Date; advance(ms: number): void };
   close(): Promise<void>;
@@ -53,15 +57,23 @@ export async function buildTestApp(dialect: DialectName = 'sqlite', overrides: P
   const logger = createLogger('info', path.join(TEST_LOG_DIR, `${path.basename(dataDir)}.log`));
   const app = await buildApp({ config, db: tdb.db, mailer, now: () => clock.now }, { logger });
   await app.ready();
+  // The worker has its own connection, like a worker in another instance would: tests that
+  // count the app's queries do not see its polls.
+  const workerDb = createDb(tdb.url);
+  const worker = createWorker({ db: workerDb, mailer }, { now: () => clock.now, pollMs: 50, log: app.log });
+  worker.start();
   return {
     app,
     db: tdb.db,
     config,
     smtp,
     dialect,
+    worker,
     clock,
     async close() {
       await app.close();
+      await worker.stop();
+      await workerDb.destroy();
       mailer.close();
       await smtp.close();
       await tdb.destroy();

@@ -18,12 +18,21 @@ export interface Mailer {
 }
 
 /**
- * Real SMTP when SMTP_URL is set; otherwise each mail becomes an .eml file in
- * DATA_DIR/outbox, so a fresh install can be tried without a mail server.
+ * The transport: real SMTP when SMTP_URL is set; otherwise each mail becomes an .eml file
+ * in DATA_DIR/outbox, so a fresh install can be tried without a mail server. Features do
+ * not call it: they put mails in the outbox (enqueueMail in outbox.ts) and the job worker
+ * sends them through this.
  */
 export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'dataDir'>): Mailer {
   if (config.smtpUrl) {
-    const transport = nodemailer.createTransport(config.smtpUrl);
+    const transport = nodemailer.createTransport({
+      url: config.smtpUrl,
+      // Bounded well under the job lock (10 min), so a hanging server fails the try
+      // instead of letting another worker take the same mail.
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: 60_000,
+    });
     return {
       async send(m) {
         await transport.sendMail({ from: config.mailFrom, ...m });

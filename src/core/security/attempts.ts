@@ -52,3 +52,55 @@ export function retryTime(until: Date): string {
     until,
   );
 }
+
+export type Taken = { taken: true; id: number } | { taken: false; lockedUntil: Date };
+
+/**
+ * Counts an attempt BEFORE the secret is checked: parallel requests each see the others'
+ * rows, so no more than `max` checks run in a window, on one instance or many. The row
+ * stays as a failure unless the caller forgets it (success) — a refused attempt leaves none,
+ * so hammering a locked key does not extend its lock.
+ */
+export async function takeAttempt(db: Db, limit: Limit, key: string, now: Date): Promise<Taken> {
+  const row = await db
+    .insertInto('auth_attempts')
+    .values({ scope: limit.scope, key, created_at: now.toISOString() })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const since = new Date(now.getTime() - limit.windowMs).toISOString();
+  const earlier = await db
+    .selectFrom('auth_attempts')
+    .select('created_at')
+    .where('scope', '=', limit.scope)
+    .where('key', '=', key)
+    .where('created_at', '>', since)
+    .where('id', '<', row.id)
+    .orderBy('id', 'desc')
+    .limit(limit.max)
+    .execute();
+  if (earlier.length < limit.max) return { taken: true, id: row.id };
+  await forgetAttempt(db, row.id);
+  const oldest = earlier[earlier.length - 1]!.created_at;
+  return { taken: false, lockedUntil: new Date(new Date(oldest).getTime() + limit.windowMs) };
+}
+
+export async function forgetAttempt(db: Db, id: number): Promise<void> {
+  await db.deleteFrom('auth_attempts').where('id', '=', id).execute();
+}
+
+/**
+ * Takes an attempt on every limit at once; when any is locked, gives back those taken and
+ * returns the latest unlock time.
+ */
+export async function takeAttempts(
+  db: Db,
+  keys: [Limit, string][],
+  now: Date,
+): Promise<{ ok: true; ids: number[] } | { ok: false; lockedUntil: Date }> {
+  const results = await Promise.all(keys.map(([limit, key]) => takeAttempt(db, limit, key, now)));
+  const locks = results.flatMap((r) => (r.taken ? [] : [r.lockedUntil]));
+  const ids = results.flatMap((r) => (r.taken ? [r.id] : []));
+  if (locks.length === 0) return { ok: true, ids };
+  await Promise.all(ids.map((id) => forgetAttempt(db, id)));
+  return { ok: false, lockedUntil: new Date(Math.max(...locks.map((d) => d.getTime()))) };
+}

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { renderMail } from '../../adapters/mailer/templates.tsx';
 import { writeAudit } from '../../core/audit.ts';
 import type { SessionUser } from '../../core/http/session.ts';
@@ -61,8 +62,9 @@ export type CorrectionResult = { changed: false } | { changed: true; mailed: boo
 
 /**
  * The client corrects the details the agency holds: one transaction writes the new
- * values, the history row and the audit event; then the gestionnaire (or, without one,
- * the agency) is mailed the old → new values to carry them into the agency's software.
+ * values, the history row, the audit event and, in the outbox, the mail that gives the
+ * gestionnaire (or, without one, the agency) the old → new values to carry into the
+ * agency's software. `mailed` is false only when there is nobody to mail.
  */
 export async function correctCoordinates(
   app: FastifyInstance,
@@ -71,10 +73,32 @@ export async function correctCoordinates(
   user: SessionUser,
   input: CoordinatesInput,
 ): Promise<CorrectionResult> {
-  const { db, mailer } = app.deps;
+  const { db } = app.deps;
   const now = app.deps.now();
   const diff = diffContact(contactOf(account), toContact(input));
   if (diff.changed.length === 0) return { changed: false };
+
+  const agency = await getAgency(db);
+  const manager = await findManager(db, account.manager_id);
+  const to = manager?.email ?? agency.email;
+  const building = await findBuilding(db, account.building_id);
+  const clientName = [user.firstName, user.lastName].filter(Boolean).join(' ');
+  const show = (v: string | null | undefined) => (v && v !== '' ? v : '(vide)');
+  const notice = to
+    ? renderMail(agency, {
+        to,
+        replyTo: user.email,
+        subject: `Coordonnées corrigées – compte ${account.reference}`,
+        greeting: manager ? `Bonjour ${manager.name},` : 'Bonjour,',
+        paragraphs: [
+          `${clientName} (${user.email}) a corrigé depuis son espace client les coordonnées du compte ${accountTitle(account)}${
+            building ? ` (${building.name})` : ''
+          } :`,
+          ...diff.changed.map((c) => `${COLUMN_LABELS[c]} : ${show(diff.before[c])} → ${show(diff.after[c])}`),
+          'Reportez ces corrections dans le logiciel de l’agence : sinon, le prochain import du référentiel remettrait les anciennes valeurs.',
+        ],
+      })
+    : null;
 
   await db.transaction().execute(async (trx) => {
     await updateAccountContact(trx, account.id, diff.after, now);
@@ -93,41 +117,15 @@ export async function correctCoordinates(
       ip: req.ip,
       details: { fields: diff.changed },
     });
+    if (notice) await enqueueMail(trx, notice, now);
   });
 
-  const agency = await getAgency(db);
-  const manager = await findManager(db, account.manager_id);
-  const to = manager?.email ?? agency.email;
-  if (!to) {
+  if (!notice) {
     req.log.warn(
       { accountId: account.id },
       'contact change saved but nobody to mail: no gestionnaire and no agency email',
     );
     return { changed: true, mailed: false };
   }
-  const building = await findBuilding(db, account.building_id);
-  const clientName = [user.firstName, user.lastName].filter(Boolean).join(' ');
-  const show = (v: string | null | undefined) => (v && v !== '' ? v : '(vide)');
-  try {
-    await mailer.send(
-      renderMail(agency, {
-        to,
-        replyTo: user.email,
-        subject: `Coordonnées corrigées – compte ${account.reference}`,
-        greeting: manager ? `Bonjour ${manager.name},` : 'Bonjour,',
-        paragraphs: [
-          `${clientName} (${user.email}) a corrigé depuis son espace client les coordonnées du compte ${accountTitle(account)}${
-            building ? ` (${building.name})` : ''
-          } :`,
-          ...diff.changed.map((c) => `${COLUMN_LABELS[c]} : ${show(diff.before[c])} → ${show(diff.after[c])}`),
-          'Reportez ces corrections dans le logiciel de l’agence : sinon, le prochain import du référentiel remettrait les anciennes valeurs.',
-        ],
-      }),
-    );
-    return { changed: true, mailed: true };
-  } catch (err) {
-    // The correction is saved and kept in the history; only the notice failed.
-    req.log.error({ err, accountId: account.id }, 'contact change mail failed');
-    return { changed: true, mailed: false };
-  }
+  return { changed: true, mailed: true };
 }

@@ -1,7 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { renderMail, greeting } from '../../adapters/mailer/templates.tsx';
 import { securityEvent } from '../../core/audit.ts';
-import { LIMITS, clearAttempts, lockedUntil, recordAttempt } from '../../core/security/attempts.ts';
+import {
+  LIMITS,
+  clearAttempts,
+  forgetAttempt,
+  lockedUntil,
+  recordAttempt,
+  takeAttempts,
+} from '../../core/security/attempts.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword, verifyPassword } from '../../core/security/passwords.ts';
 import type { User } from '../../db/schema.ts';
@@ -26,20 +34,26 @@ export async function login(
   const { db } = app.deps;
   const now = app.deps.now();
   const key = normalizeEmail(email);
-  const locked =
-    (await lockedUntil(db, LIMITS.loginPerEmail, key, now)) ?? (await lockedUntil(db, LIMITS.loginPerIp, req.ip, now));
-  if (locked) {
+  // Counted before the check, so parallel requests cannot run more than the limit allows.
+  const taken = await takeAttempts(
+    db,
+    [
+      [LIMITS.loginPerEmail, key],
+      [LIMITS.loginPerIp, req.ip],
+    ],
+    now,
+  );
+  if (!taken.ok) {
     await securityEvent(req, db, { action: 'login.locked', outcome: 'denied', details: {} });
     return { ok: false, locked: true };
   }
   const user = await findUserByEmail(db, key);
   const ok = await verifyPassword(user?.password_hash, password);
   if (!ok || !user) {
-    await recordAttempt(db, LIMITS.loginPerEmail, key, now);
-    await recordAttempt(db, LIMITS.loginPerIp, req.ip, now);
     await securityEvent(req, db, { action: 'login', outcome: 'failure', userId: user?.id ?? null });
     return { ok: false, locked: false };
   }
+  await Promise.all(taken.ids.map((id) => forgetAttempt(db, id)));
   await clearAttempts(db, LIMITS.loginPerEmail, key);
   await securityEvent(req, db, { action: 'login', outcome: 'success', userId: user.id });
   return { ok: true, userId: user.id };
@@ -67,10 +81,10 @@ export async function passwordContext(db: Db, user: Pick<User, 'id' | 'first_nam
 
 /**
  * Always answers the same way. When the email is known (and not over its limit), mails a
- * single-use link valid one hour.
+ * single-use link valid one hour: the link and its mail are written together.
  */
 export async function requestPasswordReset(app: FastifyInstance, req: FastifyRequest, email: string): Promise<void> {
-  const { db, mailer, config } = app.deps;
+  const { db, config } = app.deps;
   const now = app.deps.now();
   const key = normalizeEmail(email);
   const limited =
@@ -86,11 +100,11 @@ export async function requestPasswordReset(app: FastifyInstance, req: FastifyReq
     });
     return;
   }
-  const token = await issueUserToken(db, user.id, 'reset_password', RESET_TTL_MS, now);
-  await securityEvent(req, db, { action: 'reset.request', outcome: 'success', userId: user.id });
   const agency = await getAgency(db);
-  await mailer.send(
-    renderMail(agency, {
+  await db.transaction().execute(async (trx) => {
+    const token = await issueUserToken(trx, user.id, 'reset_password', RESET_TTL_MS, now);
+    await securityEvent(req, trx, { action: 'reset.request', outcome: 'success', userId: user.id });
+    const mail = renderMail(agency, {
       to: user.email,
       subject: 'Choisir un nouveau mot de passe',
       greeting: greeting(user.civility, user.first_name, user.last_name),
@@ -105,8 +119,9 @@ export async function requestPasswordReset(app: FastifyInstance, req: FastifyReq
       after: [
         'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : votre mot de passe actuel reste valable.',
       ],
-    }),
-  );
+    });
+    await enqueueMail(trx, mail, now);
+  });
 }
 
 export type ResetResult =
@@ -144,18 +159,24 @@ export async function resetPassword(
   return { ok: true, userId: user.id };
 }
 
-/** Mails a link that confirms the person reads this address (after claim, or for a new email). */
-export async function sendEmailConfirmation(
+/**
+ * Puts in the outbox a link that confirms the person reads this address (after claim, or
+ * for a new email). Give it the transaction of the change that calls for it: the link and
+ * its mail exist together or not at all.
+ */
+export async function queueEmailConfirmation(
   app: FastifyInstance,
+  trx: Db,
   user: Pick<User, 'id' | 'email' | 'civility' | 'first_name' | 'last_name'>,
   newEmail: string | null = null,
 ): Promise<void> {
-  const { db, mailer, config } = app.deps;
+  const { config } = app.deps;
   const now = app.deps.now();
   const purpose = newEmail ? 'change_email' : 'verify_email';
-  const token = await issueUserToken(db, user.id, purpose, VERIFY_TTL_MS, now, newEmail);
-  const agency = await getAgency(db);
-  await mailer.send(
+  const token = await issueUserToken(trx, user.id, purpose, VERIFY_TTL_MS, now, newEmail);
+  const agency = await getAgency(trx);
+  await enqueueMail(
+    trx,
     renderMail(agency, {
       to: newEmail ?? user.email,
       subject: 'Confirmez votre adresse email',
@@ -169,6 +190,7 @@ export async function sendEmailConfirmation(
       action: { label: 'Confirmer mon adresse email', url: `${config.baseUrl}/confirmer-email?jeton=${token}` },
       after: ['Ce lien est valable sept jours. Si vous n’êtes pas à l’origine de cette demande, ignorez ce message.'],
     }),
+    now,
   );
 }
 

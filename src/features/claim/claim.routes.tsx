@@ -10,7 +10,6 @@ import {
   checkAccessCode,
   claimAccount,
   issueTicket,
-  mailClaimConfirmation,
   prefillFrom,
 } from './claim.service.ts';
 import {
@@ -133,7 +132,6 @@ export async function claimRoutes(app: FastifyInstance) {
       return renderPage(req, reply, (ctx) => <TicketInvalidPage ctx={ctx} afterSubmit />, 400);
     }
     await startSession(app, req, reply, result.userId);
-    await mailClaimConfirmation(app, req, result.userId);
     setFlash(reply, {
       kind: 'success',
       message: `Votre compte est désormais créé ! Un email vient d’être envoyé à ${result.email} pour confirmer votre adresse.`,

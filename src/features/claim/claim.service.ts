@@ -1,15 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
 import { securityEvent } from '../../core/audit.ts';
 import { formatInstant } from '../../core/format.ts';
 import { hashAccessCode } from '../../core/security/access-code.ts';
-import { LIMITS, clearAttempts, lockedUntil, recordAttempt } from '../../core/security/attempts.ts';
+import { LIMITS, clearAttempts, forgetAttempt, lockedUntil, takeAttempts } from '../../core/security/attempts.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword } from '../../core/security/passwords.ts';
 import { safeEqual } from '../../core/security/tokens.ts';
+import type { Db } from '../../db/db.ts';
 import type { AccountKind, ClientAccount } from '../../db/schema.ts';
 import { getAgency } from '../agency/agency.repository.ts';
-import { sendEmailConfirmation } from '../auth/auth.service.ts';
+import { queueEmailConfirmation } from '../auth/auth.service.ts';
 import { findUserByEmail, holdersOfAccount, insertUser, linkAccount } from '../users/users.repository.ts';
 import {
   createClaimTicket,
@@ -52,10 +54,18 @@ export async function checkAccessCode(
   const now = app.deps.now();
   const refKey = normalizeReference(input.reference);
   const details = { reference: refKey };
-  const locked = await currentLock(app, refKey, req.ip, now);
-  if (locked) {
+  // Counted before the check, so parallel requests cannot run more than the limit allows.
+  const taken = await takeAttempts(
+    db,
+    [
+      [LIMITS.codePerReference, refKey],
+      [LIMITS.codePerIp, req.ip],
+    ],
+    now,
+  );
+  if (!taken.ok) {
     await securityEvent(req, db, { action: input.action, outcome: 'denied', userId: input.userId ?? null, details });
-    return { ok: false, lockedUntil: locked };
+    return { ok: false, lockedUntil: taken.lockedUntil };
   }
   const account = await findAccountByTypedReference(db, input.reference);
   const codeHash = hashAccessCode(config.secrets.hmacKey, input.code);
@@ -65,12 +75,12 @@ export async function checkAccessCode(
     !account.access_code_used_at &&
     safeEqual(account.access_code_hash, codeHash);
   if (!valid || !account) {
-    await recordAttempt(db, LIMITS.codePerReference, refKey, now);
-    await recordAttempt(db, LIMITS.codePerIp, req.ip, now);
+    // The attempts taken above stay as failures.
     await securityEvent(req, db, { action: input.action, outcome: 'failure', userId: input.userId ?? null, details });
     // The failure that reaches the limit already says when to retry.
     return { ok: false, lockedUntil: await currentLock(app, refKey, req.ip, now) };
   }
+  await Promise.all(taken.ids.map((id) => forgetAttempt(db, id)));
   await clearAttempts(db, LIMITS.codePerReference, refKey);
   await securityEvent(req, db, {
     action: input.action,
@@ -132,7 +142,8 @@ export type ClaimResult =
 /**
  * Step 2: creates the person's space. In one transaction the ticket and the still-unused
  * code are checked again, the code is marked used (conditionally: a double submit creates
- * one person only), the person is created and the account linked.
+ * one person only), the person is created, the account linked, and the mail with the
+ * link that confirms the address put in the outbox.
  */
 export async function claimAccount(
   app: FastifyInstance,
@@ -185,6 +196,13 @@ export async function claimAccount(
       });
       await linkAccount(trx, userId, account.id, now);
       await deleteTicket(trx, input.ticket);
+      await queueEmailConfirmation(app, trx, {
+        id: userId,
+        email: input.email,
+        civility: input.civility,
+        first_name: input.firstName,
+        last_name: input.lastName,
+      });
       await securityEvent(req, trx, {
         action: 'claim',
         outcome: 'success',
@@ -210,16 +228,6 @@ export async function claimAccount(
   }
   if (outcome === 'invalid_ticket') return { ok: false, reason: 'invalid_ticket' };
   return { ok: true, userId, email: input.email };
-}
-
-/** After a claim: the link that proves the person reads this mailbox. A mail failure does not undo the space. */
-export async function mailClaimConfirmation(app: FastifyInstance, req: FastifyRequest, userId: number): Promise<void> {
-  const user = await app.deps.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
-  try {
-    await sendEmailConfirmation(app, user);
-  } catch (err) {
-    req.log.error({ err, userId }, 'email confirmation mail failed');
-  }
 }
 
 export type AttachResult =
@@ -256,11 +264,11 @@ export async function attachAccount(
       accountId: account.id,
       details: { reference: account.reference },
     });
+    await queueAttachNotices(trx, account, user, now);
     return 'ok' as const;
   });
   if (done === 'already_held') return { ok: false, reason: 'already_held', account };
   if (done === 'refused') return { ok: false, reason: 'refused', lockedUntil: null };
-  await mailOtherHolders(app, req, account, user, now);
   return { ok: true, account };
 }
 
@@ -270,18 +278,16 @@ export function shortName(firstName: string, lastName: string): string {
   return initial ? `${firstName.trim()} ${initial.toUpperCase()}.` : firstName.trim();
 }
 
-/** Everyone who already held the account learns who attached it and when. */
-async function mailOtherHolders(
-  app: FastifyInstance,
-  req: FastifyRequest,
+/** Everyone who already held the account learns who attached it and when (in the attach's transaction). */
+async function queueAttachNotices(
+  trx: Db,
   account: ClientAccount,
   attacher: { id: number; firstName: string; lastName: string },
   now: Date,
 ): Promise<void> {
-  const { db, mailer } = app.deps;
-  const holders = (await holdersOfAccount(db, account.id)).filter((h) => h.id !== attacher.id);
+  const holders = (await holdersOfAccount(trx, account.id)).filter((h) => h.id !== attacher.id);
   if (holders.length === 0) return;
-  const agency = await getAgency(db);
+  const agency = await getAgency(trx);
   const contact = [
     agency.phone ? `par téléphone au ${agency.phone}` : null,
     agency.email ? `par email à ${agency.email}` : null,
@@ -289,23 +295,21 @@ async function mailOtherHolders(
     .filter(Boolean)
     .join(' ou ');
   for (const h of holders) {
-    try {
-      await mailer.send(
-        renderMail(agency, {
-          to: h.email,
-          subject: 'Un compte a été rattaché à un autre espace client',
-          greeting: greeting(h.civility, h.first_name, h.last_name),
-          paragraphs: [
-            `Un compte a été rattaché à un autre espace client : le compte ${accountLabel(account)}, que vous suivez dans votre espace, a été ajouté le ${formatInstant(now.toISOString())} à l’espace de ${shortName(attacher.firstName, attacher.lastName)}, avec le mot de passe imprimé sur l’appel de fonds.`,
-            'Cette personne voit désormais la situation de ce compte (solde, extrait de compte, documents).',
-          ],
-          after: [
-            `Si vous ne vous y attendiez pas, contactez l’agence${contact ? ` ${contact}` : ''} : elle pourra retirer ce rattachement.`,
-          ],
-        }),
-      );
-    } catch (err) {
-      req.log.error({ err, userId: h.id, accountId: account.id }, 'attach notification mail failed');
-    }
+    await enqueueMail(
+      trx,
+      renderMail(agency, {
+        to: h.email,
+        subject: 'Un compte a été rattaché à un autre espace client',
+        greeting: greeting(h.civility, h.first_name, h.last_name),
+        paragraphs: [
+          `Un compte a été rattaché à un autre espace client : le compte ${accountLabel(account)}, que vous suivez dans votre espace, a été ajouté le ${formatInstant(now.toISOString())} à l’espace de ${shortName(attacher.firstName, attacher.lastName)}, avec le mot de passe imprimé sur l’appel de fonds.`,
+          'Cette personne voit désormais la situation de ce compte (solde, extrait de compte, documents).',
+        ],
+        after: [
+          `Si vous ne vous y attendiez pas, contactez l’agence${contact ? ` ${contact}` : ''} : elle pourra retirer ce rattachement.`,
+        ],
+      }),
+      now,
+    );
   }
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
 import { writeAudit } from '../../core/audit.ts';
 import type { SessionUser } from '../../core/http/session.ts';
@@ -22,9 +23,11 @@ function lines(body: string): string[] {
 export type SendResult = { ok: false; lockedUntil: Date } | { ok: true; recipient: string; mailed: boolean };
 
 /**
- * Stores the message (with its audit event), mails it to the account's gestionnaire (or
- * the agency when there is none) with the account reference and the client's address as
- * Reply-To, and acknowledges it to the client. At most LIMITS.messagePerUser an hour.
+ * Stores the message (with its audit event) and, in the same transaction, puts in the
+ * outbox its mail to the account's gestionnaire (or the agency when there is none, with
+ * the account reference and the client's address as Reply-To) and the acknowledgement to
+ * the client. `mailed` is false only when there is nobody to mail. At most
+ * LIMITS.messagePerUser an hour.
  */
 export async function sendMessage(
   app: FastifyInstance,
@@ -33,7 +36,7 @@ export async function sendMessage(
   user: SessionUser,
   input: MessageInput,
 ): Promise<SendResult> {
-  const { db, mailer } = app.deps;
+  const { db } = app.deps;
   const now = app.deps.now();
   const key = String(user.id);
   const until = await lockedUntil(db, LIMITS.messagePerUser, key, now);
@@ -43,6 +46,41 @@ export async function sendMessage(
   }
 
   const manager = await findManager(db, account.manager_id);
+  const agency = await getAgency(db);
+  const recipient = manager ? manager.name : agency.configured ? `l’agence ${agency.name}` : 'l’agence';
+  const to = manager?.email ?? agency.email;
+  const building = await findBuilding(db, account.building_id);
+  const person = await findUserById(db, user.id);
+  const clientName = [user.firstName, user.lastName].filter(Boolean).join(' ');
+  const about = `${accountTitle(account)}${building ? ` (${building.name})` : ''}`;
+  const mails = to
+    ? [
+        renderMail(agency, {
+          to,
+          replyTo: user.email,
+          subject: `Message de ${clientName} – compte ${account.reference} : ${input.subject}`,
+          greeting: manager ? `Bonjour ${manager.name},` : 'Bonjour,',
+          paragraphs: [
+            `${clientName} (${user.email}) vous écrit depuis son espace client au sujet du compte ${about}.`,
+            `Objet : ${input.subject}`,
+            ...lines(input.body),
+          ],
+          after: [`Répondez simplement à ce message : votre réponse partira à ${user.email}.`],
+        }),
+        renderMail(agency, {
+          to: user.email,
+          subject: `Votre message au sujet du compte ${account.reference}`,
+          greeting: greeting(person?.civility, user.firstName, user.lastName),
+          paragraphs: [
+            `Votre message au sujet du compte ${about} a bien été transmis à ${recipient}, qui vous répondra à cette adresse.`,
+            'Pour mémoire, voici ce que vous avez écrit :',
+            `Objet : ${input.subject}`,
+            ...lines(input.body),
+          ],
+        }),
+      ]
+    : [];
+
   const messageId = await db.transaction().execute(async (trx) => {
     const id = await insertMessage(trx, {
       accountId: account.id,
@@ -61,56 +99,13 @@ export async function sendMessage(
       ip: req.ip,
       details: { messageId: id, managerId: manager?.id ?? null },
     });
+    for (const m of mails) await enqueueMail(trx, m, now);
     return id;
   });
 
-  const agency = await getAgency(db);
-  const recipient = manager ? manager.name : agency.configured ? `l’agence ${agency.name}` : 'l’agence';
-  const to = manager?.email ?? agency.email;
   if (!to) {
     req.log.warn({ messageId }, 'message stored but nobody to mail: no gestionnaire and no agency email');
     return { ok: true, recipient, mailed: false };
-  }
-  const building = await findBuilding(db, account.building_id);
-  const person = await findUserById(db, user.id);
-  const clientName = [user.firstName, user.lastName].filter(Boolean).join(' ');
-  const about = `${accountTitle(account)}${building ? ` (${building.name})` : ''}`;
-  try {
-    await mailer.send(
-      renderMail(agency, {
-        to,
-        replyTo: user.email,
-        subject: `Message de ${clientName} – compte ${account.reference} : ${input.subject}`,
-        greeting: manager ? `Bonjour ${manager.name},` : 'Bonjour,',
-        paragraphs: [
-          `${clientName} (${user.email}) vous écrit depuis son espace client au sujet du compte ${about}.`,
-          `Objet : ${input.subject}`,
-          ...lines(input.body),
-        ],
-        after: [`Répondez simplement à ce message : votre réponse partira à ${user.email}.`],
-      }),
-    );
-  } catch (err) {
-    // The message is stored; the client is told the mail did not leave.
-    req.log.error({ err, messageId }, 'message mail failed');
-    return { ok: true, recipient, mailed: false };
-  }
-  try {
-    await mailer.send(
-      renderMail(agency, {
-        to: user.email,
-        subject: `Votre message au sujet du compte ${account.reference}`,
-        greeting: greeting(person?.civility, user.firstName, user.lastName),
-        paragraphs: [
-          `Votre message au sujet du compte ${about} a bien été transmis à ${recipient}, qui vous répondra à cette adresse.`,
-          'Pour mémoire, voici ce que vous avez écrit :',
-          `Objet : ${input.subject}`,
-          ...lines(input.body),
-        ],
-      }),
-    );
-  } catch (err) {
-    req.log.error({ err, messageId }, 'message acknowledgement failed');
   }
   return { ok: true, recipient, mailed: true };
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
 import { securityEvent, writeAudit } from '../../core/audit.ts';
 import { endAllSessions, startSession, type SessionUser } from '../../core/http/session.ts';
@@ -15,7 +16,7 @@ import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword, verifyPassword } from '../../core/security/passwords.ts';
 import type { User } from '../../db/schema.ts';
 import { getAgency } from '../agency/agency.repository.ts';
-import { passwordContext, sendEmailConfirmation } from '../auth/auth.service.ts';
+import { passwordContext, queueEmailConfirmation } from '../auth/auth.service.ts';
 import { findUserById, normalizeEmail, setPassword } from '../users/users.repository.ts';
 import { updateUserDetails, type UserDetails } from './profile.repository.ts';
 import type { ProfileInput } from './profile.schemas.ts';
@@ -108,10 +109,10 @@ export async function updateProfile(
 }
 
 /**
- * Mails a confirmation link to the new address and a notice to the old one; the address
- * changes only when the link is followed (/confirmer-email). An address that already
- * belongs to another space gets exactly the same treatment here (no enumeration): the
- * confirmation step refuses it.
+ * Mails a confirmation link to the new address and a notice to the old one (both queued
+ * in one transaction with the link); the address changes only when the link is followed
+ * (/confirmer-email). An address that already belongs to another space gets exactly the
+ * same treatment here (no enumeration): the confirmation step refuses it.
  */
 export async function requestEmailChange(
   app: FastifyInstance,
@@ -119,7 +120,7 @@ export async function requestEmailChange(
   userId: number,
   input: { newEmail: string; emailPassword: string },
 ): Promise<FormResult & { newEmail?: string }> {
-  const { db, mailer } = app.deps;
+  const { db } = app.deps;
   const user = await loadUser(app, userId);
   const newEmail = normalizeEmail(input.newEmail);
   if (newEmail === normalizeEmail(user.email)) {
@@ -135,23 +136,24 @@ export async function requestEmailChange(
   );
   if (!check.ok) return check;
 
-  await sendEmailConfirmation(app, user, newEmail);
-  await securityEvent(req, db, { action: 'email.change_request', outcome: 'success', userId: user.id });
   const agency = await getAgency(db);
-  await mailer.send(
-    renderMail(agency, {
-      to: user.email,
-      subject: 'Demande de changement d’adresse email',
-      greeting: greeting(user.civility, user.first_name, user.last_name),
-      paragraphs: [
-        `Une demande a été faite depuis votre espace client pour remplacer votre adresse email ${user.email} par ${newEmail}.`,
-        'Le changement n’aura lieu que lorsque le lien envoyé à la nouvelle adresse aura été suivi. D’ici là, votre adresse actuelle reste celle de votre espace.',
-      ],
-      after: [
-        'Si vous n’êtes pas à l’origine de cette demande, changez sans attendre votre mot de passe et prévenez l’agence.',
-      ],
-    }),
-  );
+  const notice = renderMail(agency, {
+    to: user.email,
+    subject: 'Demande de changement d’adresse email',
+    greeting: greeting(user.civility, user.first_name, user.last_name),
+    paragraphs: [
+      `Une demande a été faite depuis votre espace client pour remplacer votre adresse email ${user.email} par ${newEmail}.`,
+      'Le changement n’aura lieu que lorsque le lien envoyé à la nouvelle adresse aura été suivi. D’ici là, votre adresse actuelle reste celle de votre espace.',
+    ],
+    after: [
+      'Si vous n’êtes pas à l’origine de cette demande, changez sans attendre votre mot de passe et prévenez l’agence.',
+    ],
+  });
+  await db.transaction().execute(async (trx) => {
+    await queueEmailConfirmation(app, trx, user, newEmail);
+    await enqueueMail(trx, notice, app.deps.now());
+    await securityEvent(req, trx, { action: 'email.change_request', outcome: 'success', userId: user.id });
+  });
   return { ok: true, newEmail };
 }
 
@@ -166,8 +168,10 @@ export async function resendEmailConfirmation(
   if (user.email_verified_at) return 'already';
   const until = await lockedUntil(db, VERIFY_RESEND_LIMIT, String(user.id), now);
   if (until) return { lockedUntil: until };
-  await recordAttempt(db, VERIFY_RESEND_LIMIT, String(user.id), now);
-  await sendEmailConfirmation(app, user);
+  await db.transaction().execute(async (trx) => {
+    await recordAttempt(trx, VERIFY_RESEND_LIMIT, String(user.id), now);
+    await queueEmailConfirmation(app, trx, user);
+  });
   return 'sent';
 }
 
@@ -182,7 +186,7 @@ export async function changePassword(
   sessionUser: SessionUser,
   input: { currentPassword: string; newPassword: string; confirmPassword: string },
 ): Promise<FormResult> {
-  const { db, mailer } = app.deps;
+  const { db } = app.deps;
   const user = await loadUser(app, sessionUser.id);
   const check = await checkCurrentPassword(app, req, user, input.currentPassword, 'password.change', 'currentPassword');
   if (!check.ok) return check;
@@ -201,29 +205,27 @@ export async function changePassword(
 
   const now = app.deps.now();
   const passwordHash = await hashPassword(input.newPassword);
+  const agency = await getAgency(db);
+  const notice = renderMail(agency, {
+    to: user.email,
+    subject: 'Votre mot de passe a été modifié',
+    greeting: greeting(user.civility, user.first_name, user.last_name),
+    paragraphs: [
+      `Le mot de passe de votre espace client a été modifié le ${formatInstant(now.toISOString())}.`,
+      'Par sécurité, vos autres sessions ouvertes (sur d’autres appareils ou navigateurs) ont été fermées.',
+    ],
+    after: [
+      `Si vous n’êtes pas à l’origine de ce changement, choisissez sans attendre un nouveau mot de passe depuis « Mot de passe oublié ? » (${app.deps.config.baseUrl}/mot-de-passe-oublie) et prévenez l’agence.`,
+    ],
+  });
   await db.transaction().execute(async (trx) => {
     await setPassword(trx, user.id, passwordHash, now);
     // Whoever else knew the old password is logged out everywhere.
     await endAllSessions(trx, user.id, req.sessionHash);
+    await enqueueMail(trx, notice, now);
   });
   await startSession(app, req, reply, user.id);
   await clearAttempts(db, LIMITS.loginPerEmail, normalizeEmail(user.email));
   await securityEvent(req, db, { action: 'password.change', outcome: 'success', userId: user.id });
-
-  const agency = await getAgency(db);
-  await mailer.send(
-    renderMail(agency, {
-      to: user.email,
-      subject: 'Votre mot de passe a été modifié',
-      greeting: greeting(user.civility, user.first_name, user.last_name),
-      paragraphs: [
-        `Le mot de passe de votre espace client a été modifié le ${formatInstant(now.toISOString())}.`,
-        'Par sécurité, vos autres sessions ouvertes (sur d’autres appareils ou navigateurs) ont été fermées.',
-      ],
-      after: [
-        `Si vous n’êtes pas à l’origine de ce changement, choisissez sans attendre un nouveau mot de passe depuis « Mot de passe oublié ? » (${app.deps.config.baseUrl}/mot-de-passe-oublie) et prévenez l’agence.`,
-      ],
-    }),
-  );
   return { ok: true };
 }
