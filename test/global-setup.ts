@@ -12,7 +12,12 @@ export const FORBIDDEN_IN_LOGS: { what: string; pattern: RegExp }[] = [
   { what: 'a session cookie', pattern: /palier_session=[A-Za-z0-9_-]{10,}/ },
   { what: 'a CSRF secret or token', pattern: /palier_csrf=[^;\s"]{10,}|"_csrf"\s*:/ },
   { what: 'a one-time token in a URL', pattern: /(jeton|ticket|token)=(?!\[masqu)[A-Za-z0-9_-]{16,}/ },
-  { what: 'a password field', pattern: /"(password|confirm|currentPassword|newPassword|code|accessCode)"\s*:\s*"/ },
+  // "code" alone is left out: error objects carry codes such as "SQLITE_BUSY"; access codes
+  // themselves are caught by their pattern above.
+  {
+    what: 'a password field',
+    pattern: /"(password|confirm|currentPassword|newPassword|accessCode|code_acces)"\s*:\s*"/,
+  },
 ];
 
 export function setup(): void {
