@@ -9,7 +9,7 @@ import { AppError } from './core/errors.ts';
 import { createDb, migrateToLatest, type Db } from './db/db.ts';
 import { getAgency, setAgency, type AgencyKey } from './features/agency/agency.repository.ts';
 import { loadDemo } from './features/imports/demo.ts';
-import { isValidEmail } from './features/imports/fields.ts';
+import { controlCharacterIn, isValidEmail } from './features/imports/fields.ts';
 import { ImportError } from './features/imports/import-error.ts';
 import { describeEcrituresSummary, describeReferentielSummary } from './features/imports/imports.presenter.ts';
 import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './features/imports/imports.service.ts';
@@ -21,19 +21,19 @@ import { createBackup, restoreBackup } from './features/backup/backup.service.ts
  * exit 0 on success, 1 when the input is refused (nothing written), 2 on a usage error.
  */
 
-const HELP = `Palier — commandes d'exploitation
+const HELP = `Palier — commandes d’exploitation
 
 Usage : npx palier <commande> [options]
 
   import referentiel FICHIER   Importe les comptes, immeubles, lots et gestionnaires (CSV).
   import ecritures FICHIER     Importe les écritures : remplace celles des comptes présents dans le fichier.
   codes export FICHIER         Écrit « reference;code_acces » pour chaque code créé par Palier et pas encore utilisé.
-  agence [options]             Affiche ou définit l'identité de l'agence :
+  agence [options]             Affiche ou définit l’identité de l’agence :
       --nom TEXTE                nom du cabinet (obligatoire la première fois)
       --slogan TEXTE             ligne sous le nom, par exemple « depuis 1904 »
       --adresse TEXTE            adresse postale
       --telephone TEXTE          téléphone
-      --email ADRESSE            adresse e-mail de contact
+      --email ADRESSE            adresse email de contact
       --site URL                 site web
       --logo FICHIER             logo PNG, JPEG ou SVG (copié dans DATA_DIR/files)
       --iban IBAN                IBAN du compte à créditer pour « Payer » par virement
@@ -45,19 +45,19 @@ Usage : npx palier <commande> [options]
   restauration FICHIER         Restaure une sauvegarde dans un DATA_DIR vide (et, pour PostgreSQL, une base vide) ;
                                les sommes de contrôle sont vérifiées avant toute écriture. Arrêtez Palier avant.
       --forcer                   remplace les données déjà présentes
-  courriels                    Liste la file d'envoi des courriels : en attente, en échec (avec la raison
+  courriels (ou emails)        Liste la file d’envoi des emails : en attente, en échec (avec la raison
                                et le nombre de tentatives), envoyés ces dernières 24 heures.
-      --relancer N°              remet en file d'envoi le courriel en échec portant ce numéro
+      --relancer N°              remet en file d’envoi l’email en échec portant ce numéro
   --help, -h                   Affiche cette aide.
 
 Fichiers CSV : UTF-8 (avec ou sans BOM) ou Windows-1252, séparateur « ; » ou « , »,
-une ligne d'en-tête ; colonnes dans n'importe quel ordre.
+une ligne d’en-tête ; colonnes dans n’importe quel ordre.
   referentiel : type, reference, code_acces, civilite, nom, prenom, email, telephone, adresse,
     code_postal, ville, immeuble_code, immeuble_nom, immeuble_adresse, immeuble_code_postal,
     immeuble_ville, lot_numero, lot_type, lot_description, tantiemes, conseil_syndical,
     gestionnaire_nom, gestionnaire_email, gestionnaire_telephone
   ecritures : reference, date (JJ/MM/AAAA ou AAAA-MM-JJ), libelle, debit, credit, piece
-Un fichier comportant une erreur est refusé en entier : rien n'est importé.
+Un fichier comportant une erreur est refusé en entier : rien n’est importé.
 
 Environnement : DATA_DIR (./data), DATABASE_URL (SQLite dans DATA_DIR par défaut,
 postgres://… pour PostgreSQL), BASE_URL.
@@ -148,8 +148,8 @@ const codesCommand: Command = async (args, { config, io }) => {
   writeFileSync(file, codesToCsv(codes), { encoding: 'utf8', mode: 0o600 });
   io.out(
     codes.length === 0
-      ? `Aucun code à imprimer : « ${file} » ne contient que l'en-tête.`
-      : `${codes.length} code${codes.length > 1 ? 's' : ''} d'accès écrit${codes.length > 1 ? 's' : ''} dans « ${file} ».`,
+      ? `Aucun code à imprimer : « ${file} » ne contient que l’en-tête.`
+      : `${codes.length} code${codes.length > 1 ? 's' : ''} d’accès écrit${codes.length > 1 ? 's' : ''} dans « ${file} ».`,
   );
   if (codes.length > 0) io.out('Ce fichier donne accès aux comptes : supprimez-le une fois le publipostage fait.');
 };
@@ -247,7 +247,7 @@ const AGENCY_LABELS: Record<AgencyKey, string> = {
   tagline: 'Slogan',
   address: 'Adresse',
   phone: 'Téléphone',
-  email: 'E-mail',
+  email: 'Email',
   website: 'Site',
   logo: 'Logo',
   iban: 'IBAN',
@@ -277,26 +277,32 @@ const agenceCommand: Command = async (args, { config, io }) => {
         continue;
       }
       update[key] = value;
+      // Shown on every page and mail: no tab, line break or other invisible control character.
+      const control = key === 'logo' ? null : controlCharacterIn(value);
+      if (control) {
+        problems.push(`--${option} : ${control}.`);
+        continue;
+      }
       if (key === 'email' && !isValidEmail(value))
-        problems.push(`--email : « ${value} » n'est pas une adresse e-mail valide.`);
+        problems.push(`--email : « ${value} » n’est pas une adresse email valide.`);
       if (key === 'website') {
         const url = /^https?:\/\//i.test(value) ? value : `https://${value}`;
         const ok = URL.canParse(url) && new URL(url).hostname.includes('.');
         if (ok) update.website = url;
-        else problems.push(`--site : « ${value} » n'est pas une adresse de site valide.`);
+        else problems.push(`--site : « ${value} » n’est pas une adresse de site valide.`);
       }
       if (key === 'iban') {
         const iban = normalizeIban(value);
         if (iban) update.iban = iban;
         else
           problems.push(
-            `--iban : « ${value} » n'est pas un IBAN valide (pays de la zone SEPA, longueur et clé de contrôle).`,
+            `--iban : « ${value} » n’est pas un IBAN valide (pays de la zone SEPA, longueur et clé de contrôle).`,
           );
       }
       if (key === 'bic') {
         const bic = normalizeBic(value);
         if (bic) update.bic = bic;
-        else problems.push(`--bic : « ${value} » n'est pas un BIC valide (8 ou 11 caractères).`);
+        else problems.push(`--bic : « ${value} » n’est pas un BIC valide (8 ou 11 caractères).`);
       }
       if (key === 'logo') {
         if (!existsSync(value) || !statSync(value).isFile()) {
@@ -312,7 +318,7 @@ const agenceCommand: Command = async (args, { config, io }) => {
       problems.push('--nom : obligatoire la première fois.');
     }
     if (problems.length > 0) {
-      io.err("Identité de l'agence inchangée :");
+      io.err('Identité de l’agence inchangée :');
       for (const p of problems) io.err(`  ${p}`);
       process.exitCode = 1;
       return;
@@ -330,20 +336,20 @@ const agenceCommand: Command = async (args, { config, io }) => {
       // basename: the stored name is ours, but never let it point outside DATA_DIR/files.
       rmSync(path.join(config.dataDir, 'files', path.basename(current.logo)), { force: true });
     }
-    io.out("Identité de l'agence enregistrée.");
+    io.out('Identité de l’agence enregistrée.');
     printAgency(io, await getAgency(db));
   });
 };
 
 function printAgency(io: Io, agency: Awaited<ReturnType<typeof getAgency>>): void {
   if (!agency.configured) {
-    io.out(`L'identité de l'agence n'est pas encore définie : les pages affichent « ${agency.name} ».`);
+    io.out(`L’identité de l’agence n’est pas encore définie : les pages affichent « ${agency.name} ».`);
     io.out(
       'Définissez-la avec : npx palier agence --nom "Cabinet …" --slogan "depuis …" --adresse "…" --telephone "…" --email …',
     );
     return;
   }
-  io.out("Identité de l'agence :");
+  io.out('Identité de l’agence :');
   for (const key of Object.values(AGENCY_OPTIONS)) {
     io.out(`  ${AGENCY_LABELS[key]} : ${agency[key] ?? '—'}`);
   }
@@ -394,7 +400,7 @@ const courrielsCommand: Command = async (args, { config, io }) => {
   const raw = values.relancer?.trim();
   if (raw !== undefined && !/^\d{1,12}$/.test(raw)) {
     throw new UsageError(
-      `--relancer : « ${values.relancer} » n'est pas un numéro de courriel (voir npx palier courriels).`,
+      `--relancer : « ${values.relancer} » n’est pas un numéro d’email (voir npx palier courriels).`,
     );
   }
   await withDb(config, async (db) => {
@@ -420,6 +426,7 @@ const COMMANDS: Record<string, Command> = {
   sauvegarde: sauvegardeCommand,
   restauration: restaurationCommand,
   courriels: courrielsCommand,
+  emails: courrielsCommand,
 };
 
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<void> {

@@ -17,7 +17,7 @@ const worker = createWorker({ db, mailer }, { log: app.log.child({ component: 'w
 
 if (!(await getAgency(db)).configured) {
   app.log.warn(
-    'L\'identité de l\'agence n\'est pas définie : les pages affichent un nom neutre. Définissez-la avec : npx palier agence --nom "Cabinet …" --slogan "…" --adresse "…" --telephone "…" --email "…"',
+    'L’identité de l’agence n’est pas définie : les pages affichent un nom neutre. Définissez-la avec : npx palier agence --nom "Cabinet …" --slogan "…" --adresse "…" --telephone "…" --email "…"',
   );
 }
 

@@ -265,24 +265,27 @@ describe.each(dialects)('mail outbox (%s)', (dialect) => {
     expect(listing.stdout).toContain(`n° ${id} · à ${to} · « Appel de fonds – Cabinet Dauphin »`);
     expect(listing.stdout).toContain('après 3 tentatives');
     expect(listing.stdout).toMatch(/raison : .*451/);
-    expect(listing.stdout).toContain(`npx palier courriels --relancer N° (par exemple ${id})`);
+    expect(listing.stdout).toContain(
+      `Pour renvoyer un email en échec : npx palier courriels --relancer N° (par exemple ${id})`,
+    );
     expect(listing.stdout).toContain('Envoyés ces dernières 24 heures : 1');
     expect(listing.stdout).toContain(`n° ${other} · à ok-${dialect}@exemple.test · « Bienvenue » · envoyé le`);
 
     expect(await requeueMail(t.db, 999_999_999_999, new Date())).toEqual({
       ok: false,
-      message: 'Aucun courriel n° 999999999999 dans la file d’envoi.',
+      message: 'Aucun email n° 999999999999 dans la file d’envoi.',
     });
     expect(await requeueMail(t.db, other, new Date())).toEqual({
       ok: false,
-      message: `Le courriel n° ${other} n’est pas en échec : il a déjà été envoyé.`,
+      message: `L’email n° ${other} n’est pas en échec : il a déjà été envoyé.`,
     });
 
     smtp.temporarilyRefused.delete(to);
-    const requeued = await palier(t, cliDir, ['courriels', '--relancer', String(id)]);
+    // `emails` is the alias of `courriels`.
+    const requeued = await palier(t, cliDir, ['emails', '--relancer', String(id)]);
     expect(requeued.code).toBe(0);
     expect(requeued.stdout).toContain(
-      `Courriel n° ${id} (à ${to}, « Appel de fonds – Cabinet Dauphin ») remis en file d’envoi`,
+      `Email n° ${id} (à ${to}, « Appel de fonds – Cabinet Dauphin ») remis en file d’envoi`,
     );
     // The running worker picks it up at its next poll.
     const deadline = Date.now() + 5000;

@@ -43,7 +43,7 @@ function mailOf(job: Job): { to: string; subject: string } {
 export function mailHandler(mailer: Mailer): JobHandler {
   return async (payload) => {
     const parsed = mailSchema.safeParse(payload);
-    if (!parsed.success) throw new PermanentJobError('courriel mal formé dans la file d’envoi');
+    if (!parsed.success) throw new PermanentJobError('email mal formé dans la file d’envoi');
     try {
       await mailer.send(parsed.data);
       // A sent mail keeps who it went to and its subject (for `palier courriels`), not its
@@ -99,9 +99,7 @@ export async function describeOutbox(db: Db, now: Date): Promise<string[]> {
     out.push(`      raison : ${j.last_error ?? 'inconnue'}`);
   }
   if (failed.length > 0) {
-    out.push(
-      `  Pour renvoyer un courriel en échec : npx palier courriels --relancer N° (par exemple ${failed[0]!.id}).`,
-    );
+    out.push(`  Pour renvoyer un email en échec : npx palier courriels --relancer N° (par exemple ${failed[0]!.id}).`);
   }
 
   out.push('');
@@ -122,10 +120,10 @@ export async function requeueMail(db: Db, id: number, now: Date): Promise<{ ok: 
     const m = mailOf(r.job);
     return {
       ok: true,
-      message: `Courriel n° ${id} (à ${m.to}, « ${m.subject} ») remis en file d’envoi : il partira dès qu’une instance de Palier en marche le prendra.`,
+      message: `Email n° ${id} (à ${m.to}, « ${m.subject} ») remis en file d’envoi : il partira dès qu’une instance de Palier en marche le prendra.`,
     };
   }
-  if (r.reason === 'not_found') return { ok: false, message: `Aucun courriel n° ${id} dans la file d’envoi.` };
+  if (r.reason === 'not_found') return { ok: false, message: `Aucun email n° ${id} dans la file d’envoi.` };
   const why = r.job?.status === 'done' ? 'il a déjà été envoyé' : 'il est encore dans la file d’envoi';
-  return { ok: false, message: `Le courriel n° ${id} n’est pas en échec : ${why}.` };
+  return { ok: false, message: `L’email n° ${id} n’est pas en échec : ${why}.` };
 }

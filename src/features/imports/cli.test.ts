@@ -85,16 +85,16 @@ describe('palier CLI', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toContain(`Fichier « ${bad} » refusé.`);
-    expect(refused.stderr).toContain("Le fichier contient une erreur ; rien n'a été importé.");
+    expect(refused.stderr).toContain('Le fichier contient une erreur ; rien n’a été importé.');
     expect(refused.stderr).toContain(
-      "Ligne 3, colonne « date » : « 31/02/2024 » n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ).",
+      'Ligne 3, colonne « date » : « 31/02/2024 » n’est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ).',
     );
     expect(await count('ledger_entries')).toBe(19);
 
     const codesFile = path.join(dataDir, 'codes.csv');
     const codes = await run(['codes', 'export', codesFile], env);
     expect(codes.code).toBe(0);
-    expect(codes.stdout).toContain("3 codes d'accès écrits");
+    expect(codes.stdout).toContain('3 codes d’accès écrits');
     const lines = readFileSync(codesFile, 'utf8').trim().split('\r\n');
     expect(lines[0]).toBe('reference;code_acces');
     expect(lines.slice(1).map((l) => l.split(';')[0])).toEqual(['10001', '30001', '40001']);
@@ -105,7 +105,7 @@ describe('palier CLI', () => {
     writeFileSync(bad, 'type;reference;nom\nlocataire;1;Petit\nbailleur;2;Roux\n');
     const r = await run(['import', 'referentiel', bad], env);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Ligne 3, colonne « type » : « bailleur » n'est pas un type de compte valide");
+    expect(r.stderr).toContain('Ligne 3, colonne « type » : « bailleur » n’est pas un type de compte valide');
     expect(await count('client_accounts')).toBe(0);
     const missing = await run(['import', 'referentiel', path.join(dataDir, 'absent.csv')], env);
     expect(missing.code).toBe(2);
@@ -114,11 +114,16 @@ describe('palier CLI', () => {
 
   it('sets and shows the agency identity, checking the IBAN and copying the logo', async () => {
     const empty = await run(['agence'], env);
-    expect(empty.stdout).toContain("L'identité de l'agence n'est pas encore définie");
+    expect(empty.stdout).toContain('L’identité de l’agence n’est pas encore définie');
 
-    const badIban = await run(['agence', '--nom', 'Cabinet Test', '--iban', 'FR76 3000 6000 0112 3456 7890 188'], env);
+    const badIban = await run(
+      ['agence', '--nom', 'Cabinet Test', '--iban', 'FR76 3000 6000 0112 3456 7890 188', '--slogan', 'depuis\t1904'],
+      env,
+    );
     expect(badIban.code).toBe(1);
+    expect(badIban.stderr).toContain('Identité de l’agence inchangée :');
     expect(badIban.stderr).toContain('--iban');
+    expect(badIban.stderr).toContain('--slogan : caractère invisible interdit (tabulation, U+0009) en position 7.');
 
     const logo = path.join(dataDir, 'logo.png');
     writeFileSync(logo, Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'));

@@ -70,7 +70,7 @@ function firstNonEmptyLine(text: string): string {
 }
 
 const CSV_ERRORS: Record<string, string> = {
-  CSV_QUOTE_NOT_CLOSED: "un guillemet ouvert n'est jamais refermé.",
+  CSV_QUOTE_NOT_CLOSED: 'un guillemet ouvert n’est jamais refermé.',
   CSV_INVALID_CLOSING_QUOTE: 'guillemet mal placé.',
   INVALID_OPENING_QUOTE: 'guillemet mal placé.',
   CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: 'nombre de colonnes incohérent.',

@@ -35,7 +35,7 @@ export function parseEcritures(buffer: Buffer, accountIds: ReadonlyMap<string, n
 
   const onRow = (row: CsvRow) => {
     rows++;
-    if (!cols.checkWidth(row, issues)) return;
+    if (!cols.checkWidth(row, issues) || !cols.checkCharacters(row, issues)) return;
     const before = issues.total;
     const get = (c: EcrituresColumn) => cols.get(row, c);
     const err = (c: EcrituresColumn, message: string) => issues.add(row.line, c, message);
@@ -44,13 +44,13 @@ export function parseEcritures(buffer: Buffer, accountIds: ReadonlyMap<string, n
     const accountId = accountIds.get(reference);
     if (reference === '') err('reference', 'valeur obligatoire.');
     else if (accountId === undefined) {
-      err('reference', `le compte « ${reference} » est inconnu : importez d'abord le référentiel qui le décrit.`);
+      err('reference', `le compte « ${reference} » est inconnu : importez d’abord le référentiel qui le décrit.`);
     }
 
     const rawDate = get('date');
     const date = parseDate(rawDate);
     if (rawDate === '') err('date', 'valeur obligatoire (JJ/MM/AAAA ou AAAA-MM-JJ).');
-    else if (date === null) err('date', `« ${rawDate} » n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ).`);
+    else if (date === null) err('date', `« ${rawDate} » n’est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ).`);
 
     const label = get('libelle');
     if (label === '') err('libelle', 'valeur obligatoire.');

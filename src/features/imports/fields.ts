@@ -22,8 +22,15 @@ export class Columns<K extends string> {
     this.width = header.names.length;
     const knownSet = new Set<string>(known);
     header.names.forEach((name, i) => {
+      const control = controlCharacterIn(name);
       if (name === '') {
-        issues.add(header.line, undefined, `la colonne n° ${i + 1} n'a pas de nom.`);
+        issues.add(header.line, undefined, `la colonne n° ${i + 1} n’a pas de nom.`);
+      } else if (control) {
+        issues.add(
+          header.line,
+          undefined,
+          `la colonne n° ${i + 1} a dans son nom un ${control} : retirez-le du fichier.`,
+        );
       } else if (!knownSet.has(name)) {
         issues.add(
           header.line,
@@ -54,6 +61,24 @@ export class Columns<K extends string> {
     return i === undefined ? '' : (row.values[i] ?? '');
   }
 
+  /**
+   * A row with a control character (tab, line break, NUL, DEL, C1, U+2028/2029) in any of
+   * its cells is refused: such characters would break the pages, mails and PDFs that show
+   * the value, or hide part of it. Each cell is reported without echoing its value (an
+   * escape sequence must not reach the agency's terminal); false when any was found.
+   */
+  checkCharacters(row: CsvRow, issues: IssueCollector): boolean {
+    let clean = true;
+    for (const [column, i] of this.index) {
+      const problem = controlCharacterIn(row.values[i] ?? '');
+      if (problem) {
+        issues.add(row.line, column, `${problem} : retirez-le du fichier.`);
+        clean = false;
+      }
+    }
+    return clean;
+  }
+
   /** A row with fewer values than the header is refused: its columns would be shifted. */
   checkWidth(row: CsvRow, issues: IssueCollector): boolean {
     if (row.values.length === this.width) return true;
@@ -64,6 +89,37 @@ export class Columns<K extends string> {
     );
     return false;
   }
+}
+
+/** C0 controls (tab and line breaks included), DEL, C1 controls, line and paragraph separators. */
+function isControl(unit: number): boolean {
+  return unit <= 0x1f || (unit >= 0x7f && unit <= 0x9f) || unit === 0x2028 || unit === 0x2029;
+}
+
+const CONTROL_NAMES: Record<number, string> = {
+  0x00: 'caractère nul',
+  0x09: 'tabulation',
+  0x0a: 'retour à la ligne',
+  0x0d: 'retour à la ligne',
+  0x2028: 'séparateur de ligne',
+  0x2029: 'séparateur de paragraphe',
+};
+
+/**
+ * The French explanation of the first control character of `value`, or null:
+ * "caractère invisible interdit (tabulation, U+0009) en position 7".
+ */
+export function controlCharacterIn(value: string): string | null {
+  // UTF-16 units suffice: every control character is in the BMP, never half of a surrogate pair.
+  let index = 0;
+  while (index < value.length && !isControl(value.charCodeAt(index))) index++;
+  if (index === value.length) return null;
+  const unit = value.charCodeAt(index);
+  const code = `U+${unit.toString(16).toUpperCase().padStart(4, '0')}`;
+  const name = CONTROL_NAMES[unit] ?? 'caractère de contrôle';
+  // Positions count characters as a person would, from 1.
+  const position = [...value.slice(0, index)].length + 1;
+  return `caractère invisible interdit (${name}, ${code}) en position ${position}`;
 }
 
 const DATE_FR = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
@@ -98,11 +154,11 @@ export function parseAmountCents(raw: string): AmountResult {
   const value = raw.replace(/\s*€$/, '').trim();
   if (value === '') return { cents: 0 };
   if (/^[-−]/.test(value) || /-$/.test(value)) {
-    return { error: `« ${raw} » : montant négatif refusé, portez-le dans l'autre colonne (débit ou crédit).` };
+    return { error: `« ${raw} » : montant négatif refusé, portez-le dans l’autre colonne (débit ou crédit).` };
   }
   const m = AMOUNT.exec(value);
   if (!m) {
-    return { error: `« ${raw} » n'est pas un montant valide (par exemple 1 378,20 ou 1378.20).` };
+    return { error: `« ${raw} » n’est pas un montant valide (par exemple 1 378,20 ou 1378.20).` };
   }
   const units = Number(m[1]!.replace(/[ \u00a0\u202f]/g, ''));
   const decimals = (m[2] ?? '').padEnd(2, '0');

@@ -10,7 +10,7 @@ export interface ImportIssue {
 /** Enough to fix a file in one pass without flooding the terminal or the page. */
 export const MAX_REPORTED_ISSUES = 50;
 
-/** "Ligne 14, colonne « date » : « 31/02/2024 » n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)." */
+/** "Ligne 14, colonne « date » : « 31/02/2024 » n’est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)." */
 export function formatImportIssue(issue: ImportIssue): string {
   const where = issue.column ? `Ligne ${issue.line}, colonne « ${issue.column} »` : `Ligne ${issue.line}`;
   return `${where} : ${issue.message}`;
@@ -27,8 +27,8 @@ export class ImportError extends AppError {
     if (more > 0) lines.push(`… et ${more} autre${more > 1 ? 's' : ''} erreur${more > 1 ? 's' : ''}.`);
     const head =
       total > 1
-        ? `Le fichier contient ${total} erreurs ; rien n'a été importé.`
-        : "Le fichier contient une erreur ; rien n'a été importé.";
+        ? `Le fichier contient ${total} erreurs ; rien n’a été importé.`
+        : 'Le fichier contient une erreur ; rien n’a été importé.';
     super('import_invalid', `import refused: ${total} issue(s)`, [head, ...lines].join('\n'), 422);
     this.name = 'ImportError';
   }

@@ -16,7 +16,7 @@ export function describeReferentielSummary(s: ReferentielSummary): string[] {
     `  Immeubles : ${integer.format(s.buildings)} (${n(s.buildingsCreated, 'créé', 'créés')}, ${n(s.buildingsUpdated, 'modifié', 'modifiés')}).`,
     `  Lots : ${integer.format(s.lots)} (${n(s.lotsCreated, 'créé', 'créés')}, ${n(s.lotsUpdated, 'modifié', 'modifiés')}) ; rattachements : ${integer.format(s.linksAdded)} ajouté${s.linksAdded > 1 ? 's' : ''}, ${integer.format(s.linksRemoved)} retiré${s.linksRemoved > 1 ? 's' : ''}.`,
     `  Gestionnaires : ${s.managers} (${n(s.managersCreated, 'créé', 'créés')}, ${n(s.managersUpdated, 'modifié', 'modifiés')}).`,
-    `  Codes d'accès : ${n(s.codesImported, 'repris du fichier', 'repris du fichier')}, ${n(s.codesCreated, 'créé par Palier', 'créés par Palier')}.`,
+    `  Codes d’accès : ${n(s.codesImported, 'repris du fichier', 'repris du fichier')}, ${n(s.codesCreated, 'créé par Palier', 'créés par Palier')}.`,
   ];
   if (s.codesCreated > 0) {
     lines.push('Pour imprimer les codes créés par Palier : npx palier codes export codes.csv');

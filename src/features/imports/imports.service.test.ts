@@ -326,6 +326,11 @@ describe.each(dialects)('imports on %s', (dialect) => {
         'type;reference;nom;immeuble_code;lot_numero\ncopropriétaire;10001;Dupont;BASTILLE;0006\ncopropriétaire;10001;Dupond;BASTILLE;0031',
         'Ligne 3, colonne « nom » : « Dupond » contredit la ligne 2 pour le compte « 10001 » (« Dupont »).',
       ],
+      [
+        'a control character after valid lines',
+        'type;reference;nom;adresse\nlocataire;10001;Dupont;1 rue Haute\nlocataire;9;Petit;"2 rue\tBasse"',
+        'Ligne 3, colonne « adresse » : caractère invisible interdit (tabulation, U+0009) en position 6',
+      ],
     ])('writes nothing for %s and names the line', async (_what, text, expected) => {
       await importReferentiel(t.db, config, fixture('referentiel.csv'));
       const err = await refused(t, () => importReferentiel(t.db, config, csv(text)));
@@ -411,12 +416,12 @@ describe.each(dialects)('imports on %s', (dialect) => {
       [
         'a bad date',
         'reference;date;libelle;debit;credit\n10001;01/01/2025;A;1;\n10001;31/02/2024;B;1;',
-        "Ligne 3, colonne « date » : « 31/02/2024 » n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ).",
+        'Ligne 3, colonne « date » : « 31/02/2024 » n’est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ).',
       ],
       [
         'a bad amount',
         'reference;date;libelle;debit;credit\n10001;01/01/2025;A;12,5x;',
-        "Ligne 2, colonne « debit » : « 12,5x » n'est pas un montant valide",
+        'Ligne 2, colonne « debit » : « 12,5x » n’est pas un montant valide',
       ],
       [
         'an unknown reference',
@@ -427,6 +432,11 @@ describe.each(dialects)('imports on %s', (dialect) => {
         'a wrong header',
         'reference;date;libelle;montant\n10001;01/01/2025;A;1',
         'Ligne 1, colonne « montant » : colonne inconnue',
+      ],
+      [
+        'a control character in a libellé',
+        'reference;date;libelle;debit;credit\n10001;01/01/2025;A;1;\n10001;02/01/2025;Appel\u0000;1;',
+        'Ligne 3, colonne « libelle » : caractère invisible interdit (caractère nul, U+0000) en position 6',
       ],
     ])('writes nothing for %s and names the line', async (_what, text, expected) => {
       await importEcritures(t.db, fixture('ecritures.csv'));

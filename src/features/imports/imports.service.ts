@@ -331,7 +331,7 @@ export async function exportCodes(db: Db, config: ImportConfig): Promise<Printab
       throw new AppError(
         'codes_undecryptable',
         `cannot decrypt the access code of ${r.reference}`,
-        `Le code d'accès du compte « ${r.reference} » ne peut pas être déchiffré : la clé de DATA_DIR/secrets.json a changé depuis sa création.`,
+        `Le code d’accès du compte « ${r.reference} » ne peut pas être déchiffré : la clé de DATA_DIR/secrets.json a changé depuis sa création.`,
         500,
       );
     }

@@ -3,7 +3,7 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { decodeCsv, detectDelimiter, normalizeHeaderName, readCsv, type CsvRow } from './csv.ts';
 import { parseEcritures } from './ecritures.ts';
-import { parseAmountCents, parseDate } from './fields.ts';
+import { controlCharacterIn, parseAmountCents, parseDate } from './fields.ts';
 import { ImportError, MAX_REPORTED_ISSUES } from './import-error.ts';
 import { parseReferentiel } from './referentiel.ts';
 
@@ -96,7 +96,7 @@ describe('amounts', () => {
   );
 
   it('says a negative amount belongs in the other column', () => {
-    expect(parseAmountCents('-5')).toEqual({ error: expect.stringContaining("portez-le dans l'autre colonne") });
+    expect(parseAmountCents('-5')).toEqual({ error: expect.stringContaining('portez-le dans l’autre colonne') });
   });
 });
 
@@ -186,18 +186,18 @@ describe('parseReferentiel', () => {
     [
       'a bad type',
       `${header}\nbailleur;1;A;;;;;;`,
-      "Ligne 2, colonne « type » : « bailleur » n'est pas un type de compte valide",
+      'Ligne 2, colonne « type » : « bailleur » n’est pas un type de compte valide',
     ],
     ['a missing name', `${header}\nlocataire;1;;;;;;;`, 'Ligne 2, colonne « nom » : valeur obligatoire.'],
     [
       'bad tantièmes',
       `${header}\ncopropriétaire;1;A;B;3;-4;;;`,
-      "Ligne 2, colonne « tantiemes » : « -4 » n'est pas un nombre entier",
+      'Ligne 2, colonne « tantiemes » : « -4 » n’est pas un nombre entier',
     ],
     [
       'a bad council role',
       `${header}\ncopropriétaire;1;A;B;3;4;trésorier;;`,
-      "Ligne 2, colonne « conseil_syndical » : « trésorier » n'est pas valide",
+      'Ligne 2, colonne « conseil_syndical » : « trésorier » n’est pas valide',
     ],
     [
       'a tenant on the council',
@@ -207,12 +207,12 @@ describe('parseReferentiel', () => {
     [
       'a short access code',
       `${header}\nlocataire;1;A;;;;;AB-12;`,
-      "Ligne 2, colonne « code_acces » : code d'accès trop court",
+      'Ligne 2, colonne « code_acces » : code d’accès trop court',
     ],
     [
       'a bad email',
       `${header}\nlocataire;1;A;;;;;;jean@`,
-      "Ligne 2, colonne « email » : « jean@ » n'est pas une adresse e-mail valide.",
+      'Ligne 2, colonne « email » : « jean@ » n’est pas une adresse email valide.',
     ],
     [
       'a lot without building',
@@ -237,7 +237,7 @@ describe('parseReferentiel', () => {
     const csv = `${header}\nlocataire;1;A;;;;;SECRET-CODE-1;\nlocataire;1;A;;;;;SECRET-CODE-2;`;
     const lines = errorLines(() => parseReferentiel(Buffer.from(csv)));
     expect(lines).toEqual([
-      "Ligne 3, colonne « code_acces » : le code d'accès contredit la ligne 2 pour le compte « 1 ».",
+      'Ligne 3, colonne « code_acces » : le code d’accès contredit la ligne 2 pour le compte « 1 ».',
     ]);
   });
 
@@ -249,7 +249,7 @@ describe('parseReferentiel', () => {
   it('refuses a lot described differently on two rows', () => {
     const csv = `${header}\ncopropriétaire;1;A;B;7;98;;;\nlocataire;2;C;B;7;99;;;`;
     expect(errorLines(() => parseReferentiel(Buffer.from(csv)))).toEqual([
-      "Ligne 3, colonne « tantiemes » : « 99 » contredit la ligne 2 pour le lot « 7 » de l'immeuble « B » (« 98 »).",
+      'Ligne 3, colonne « tantiemes » : « 99 » contredit la ligne 2 pour le lot « 7 » de l’immeuble « B » (« 98 »).',
     ]);
   });
 
@@ -257,7 +257,7 @@ describe('parseReferentiel', () => {
     const csv =
       'type;reference;nom;immeuble_code;immeuble_nom\nlocataire;1;A;B;Les Tilleuls\nlocataire;2;C;B;Les Marronniers';
     expect(errorLines(() => parseReferentiel(Buffer.from(csv)))[0]).toBe(
-      "Ligne 3, colonne « immeuble_nom » : « Les Marronniers » contredit la ligne 2 pour l'immeuble « B » (« Les Tilleuls »).",
+      'Ligne 3, colonne « immeuble_nom » : « Les Marronniers » contredit la ligne 2 pour l’immeuble « B » (« Les Tilleuls »).',
     );
   });
 
@@ -270,9 +270,82 @@ describe('parseReferentiel', () => {
       const e = err as ImportError;
       expect(e.total).toBe(80);
       expect(e.issues).toHaveLength(MAX_REPORTED_ISSUES);
-      expect(e.userMessage).toMatch(/^Le fichier contient 80 erreurs ; rien n'a été importé\./);
+      expect(e.userMessage).toMatch(/^Le fichier contient 80 erreurs ; rien n’a été importé\./);
       expect(e.lines.at(-1)).toBe('… et 30 autres erreurs.');
     }
+  });
+});
+
+describe('control characters in cells', () => {
+  const head =
+    'type;reference;nom;prenom;adresse;ville;immeuble_code;immeuble_nom;lot_numero;lot_description;gestionnaire_email;gestionnaire_nom';
+  const ok = 'locataire;1;Dupont;Jean;1 rue Haute;Lyon;B;Les Tilleuls;7;Studio;g@cabinet.example;Claire Martin';
+  const refusedWith = (csv: string) => errorLines(() => parseReferentiel(Buffer.from(csv)));
+
+  it('accepts the same cells without control characters', () => {
+    expect(parseReferentiel(Buffer.from(`${head}\n${ok}`)).accounts.get('1')!.address).toBe('1 rue Haute');
+  });
+
+  it('refuses a tab inside a quoted field, naming the line, the column and the position', () => {
+    const csv = `${head}\n${ok}\nlocataire;2;"Du\tPont";Léa;2 rue Basse;Lyon;B;;7;;;`;
+    expect(refusedWith(csv)).toEqual([
+      'Ligne 3, colonne « nom » : caractère invisible interdit (tabulation, U+0009) en position 3 : retirez-le du fichier.',
+    ]);
+  });
+
+  it('refuses a NUL, without echoing the value', () => {
+    const lines = refusedWith(`${head}\nlocataire;1;Dupont;Jean;1 rue\u0000Haute;Lyon;B;;7;;;`);
+    expect(lines).toEqual([
+      'Ligne 2, colonne « adresse » : caractère invisible interdit (caractère nul, U+0000) en position 6 : retirez-le du fichier.',
+    ]);
+  });
+
+  it('refuses a line or paragraph separator in building and lot fields', () => {
+    const csv = `${head}\nlocataire;1;Dupont;Jean;1 rue Haute;Lyon;B;Les\u2028Tilleuls;7;Studio\u2029meublé;;`;
+    expect(refusedWith(csv)).toEqual([
+      'Ligne 2, colonne « immeuble_nom » : caractère invisible interdit (séparateur de ligne, U+2028) en position 4 : retirez-le du fichier.',
+      'Ligne 2, colonne « lot_description » : caractère invisible interdit (séparateur de paragraphe, U+2029) en position 7 : retirez-le du fichier.',
+    ]);
+  });
+
+  it('refuses a line break inside a quoted field, on the line where the row starts', () => {
+    const csv = `${head}\nlocataire;1;Dupont;Jean;"1 rue Haute\nBâtiment A";Lyon;B;;7;;;\nbailleur;2;Petit;;;;;;;;;`;
+    expect(refusedWith(csv)).toEqual([
+      'Ligne 2, colonne « adresse » : caractère invisible interdit (retour à la ligne, U+000A) en position 12 : retirez-le du fichier.',
+      'Ligne 4, colonne « type » : « bailleur » n’est pas un type de compte valide (copropriétaire, locataire ou propriétaire).',
+    ]);
+  });
+
+  it('refuses DEL, C1 controls and terminal escapes in reference, city and gestionnaire cells, each reported', () => {
+    const csv = `${head}\nlocataire;1\u007f;Dupont;Jean;1 rue Haute;Ly\u0085on;B;;7;;g@cabinet.example;\u001b[31mClaire`;
+    const lines = refusedWith(csv);
+    expect(lines).toEqual([
+      'Ligne 2, colonne « reference » : caractère invisible interdit (caractère de contrôle, U+007F) en position 2 : retirez-le du fichier.',
+      'Ligne 2, colonne « ville » : caractère invisible interdit (caractère de contrôle, U+0085) en position 3 : retirez-le du fichier.',
+      'Ligne 2, colonne « gestionnaire_nom » : caractère invisible interdit (caractère de contrôle, U+001B) en position 1 : retirez-le du fichier.',
+    ]);
+    expect(controlCharacterIn(lines.join(''))).toBeNull();
+  });
+
+  it('refuses a header name holding a control character without echoing it', () => {
+    const lines = refusedWith('type;reference;nom;\u001b]0;x\nlocataire;1;A;B');
+    expect(lines.join('\n')).toContain(
+      'Ligne 1 : la colonne n° 4 a dans son nom un caractère invisible interdit (caractère de contrôle, U+001B) en position 1 : retirez-le du fichier.',
+    );
+    expect(lines.join('')).not.toContain('\u001b');
+  });
+
+  it('refuses control characters in a ledger libellé and piece', () => {
+    const lines = errorLines(() =>
+      parseEcritures(
+        Buffer.from('reference;date;libelle;debit;credit;piece\n10001;01/02/2024;"Appel\tT1";10;;AF\u00001'),
+        new Map([['10001', 1]]),
+      ),
+    );
+    expect(lines).toEqual([
+      'Ligne 2, colonne « libelle » : caractère invisible interdit (tabulation, U+0009) en position 6 : retirez-le du fichier.',
+      'Ligne 2, colonne « piece » : caractère invisible interdit (caractère nul, U+0000) en position 3 : retirez-le du fichier.',
+    ]);
   });
 });
 
@@ -305,12 +378,12 @@ describe('parseEcritures', () => {
     [
       'a bad date',
       `${head}\n10001;31/02/2024;Appel;10;;`,
-      "Ligne 2, colonne « date » : « 31/02/2024 » n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ).",
+      'Ligne 2, colonne « date » : « 31/02/2024 » n’est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ).',
     ],
     [
       'a bad amount',
       `${head}\n10001;01/02/2024;Appel;12,345;;`,
-      "Ligne 2, colonne « debit » : « 12,345 » n'est pas un montant valide",
+      'Ligne 2, colonne « debit » : « 12,345 » n’est pas un montant valide',
     ],
     [
       'a negative amount',

@@ -177,7 +177,7 @@ export function parseReferentiel(buffer: Buffer): ParsedReferentiel {
 
   const onRow = (row: CsvRow) => {
     rows++;
-    if (!cols.checkWidth(row, issues)) return;
+    if (!cols.checkWidth(row, issues) || !cols.checkCharacters(row, issues)) return;
     const before = issues.total;
     const get = (c: ReferentielColumn) => cols.get(row, c);
     const err = (c: ReferentielColumn | undefined, message: string) => issues.add(row.line, c, message);
@@ -194,23 +194,23 @@ export function parseReferentiel(buffer: Buffer): ParsedReferentiel {
     const kind = KINDS[fold(rawType).replace(/[-\s]/g, '')];
     if (rawType === '') err('type', 'valeur obligatoire (copropriétaire, locataire ou propriétaire).');
     else if (!kind)
-      err('type', `« ${rawType} » n'est pas un type de compte valide (copropriétaire, locataire ou propriétaire).`);
+      err('type', `« ${rawType} » n’est pas un type de compte valide (copropriétaire, locataire ou propriétaire).`);
 
     const lastName = get('nom');
     if (lastName === '') err('nom', 'valeur obligatoire.');
 
     const email = get('email').toLowerCase();
-    if (email !== '' && !isValidEmail(email)) err('email', `« ${get('email')} » n'est pas une adresse e-mail valide.`);
+    if (email !== '' && !isValidEmail(email)) err('email', `« ${get('email')} » n’est pas une adresse email valide.`);
 
     const accessCode = get('code_acces');
     if (accessCode !== '' && !isAcceptableImportedCode(accessCode)) {
-      err('code_acces', `code d'accès trop court (au moins ${MIN_IMPORTED_CODE_LENGTH} lettres ou chiffres).`);
+      err('code_acces', `code d’accès trop court (au moins ${MIN_IMPORTED_CODE_LENGTH} lettres ou chiffres).`);
     }
 
     const rawCouncil = get('conseil_syndical');
     const councilRole = COUNCIL_ROLES[fold(rawCouncil)];
     if (councilRole === undefined) {
-      err('conseil_syndical', `« ${rawCouncil} » n'est pas valide (vide, membre ou président).`);
+      err('conseil_syndical', `« ${rawCouncil} » n’est pas valide (vide, membre ou président).`);
     } else if (councilRole !== null && kind && kind !== 'coproprietaire') {
       err('conseil_syndical', 'seul un copropriétaire peut siéger au conseil syndical.');
     }
@@ -232,12 +232,12 @@ export function parseReferentiel(buffer: Buffer): ParsedReferentiel {
     let shares: number | null = null;
     if (rawShares !== '') {
       if (/^\d{1,9}$/.test(rawShares)) shares = Number(rawShares);
-      else err('tantiemes', `« ${get('tantiemes')} » n'est pas un nombre entier de tantièmes (0 ou plus).`);
+      else err('tantiemes', `« ${get('tantiemes')} » n’est pas un nombre entier de tantièmes (0 ou plus).`);
     }
 
     const managerEmail = get('gestionnaire_email').toLowerCase();
     if (managerEmail !== '' && !isValidEmail(managerEmail)) {
-      err('gestionnaire_email', `« ${get('gestionnaire_email')} » n'est pas une adresse e-mail valide.`);
+      err('gestionnaire_email', `« ${get('gestionnaire_email')} » n’est pas une adresse email valide.`);
     } else if (managerEmail === '') {
       const using = MANAGER_COLUMNS.filter((c) => get(c) !== '');
       if (using.length > 0) {
@@ -261,7 +261,7 @@ export function parseReferentiel(buffer: Buffer): ParsedReferentiel {
       for (const c of ACCOUNT_COLUMNS) {
         if (!cols.has(c) || seen.values[c] === signature[c]) continue;
         // An access code is a secret: never echoed in an error message.
-        const what = c === 'code_acces' ? "le code d'accès" : `« ${get(c)} »`;
+        const what = c === 'code_acces' ? 'le code d’accès' : `« ${get(c)} »`;
         const was = c === 'code_acces' ? '' : ` (« ${seen.raw[c]} »)`;
         err(c, `${what} contredit la ligne ${seen.line} pour le compte « ${reference} »${was}.`);
       }
@@ -303,7 +303,7 @@ export function parseReferentiel(buffer: Buffer): ParsedReferentiel {
         get('immeuble_nom'),
         'immeuble_nom',
         row.line,
-        `l'immeuble « ${buildingCode} »`,
+        `l’immeuble « ${buildingCode} »`,
         issues,
       );
       mergeDetail(
@@ -312,7 +312,7 @@ export function parseReferentiel(buffer: Buffer): ParsedReferentiel {
         get('immeuble_adresse'),
         'immeuble_adresse',
         row.line,
-        `l'immeuble « ${buildingCode} »`,
+        `l’immeuble « ${buildingCode} »`,
         issues,
       );
       mergeDetail(
@@ -321,7 +321,7 @@ export function parseReferentiel(buffer: Buffer): ParsedReferentiel {
         get('immeuble_code_postal'),
         'immeuble_code_postal',
         row.line,
-        `l'immeuble « ${buildingCode} »`,
+        `l’immeuble « ${buildingCode} »`,
         issues,
       );
       mergeDetail(
@@ -330,7 +330,7 @@ export function parseReferentiel(buffer: Buffer): ParsedReferentiel {
         get('immeuble_ville'),
         'immeuble_ville',
         row.line,
-        `l'immeuble « ${buildingCode} »`,
+        `l’immeuble « ${buildingCode} »`,
         issues,
       );
     }
@@ -381,7 +381,7 @@ export function parseReferentiel(buffer: Buffer): ParsedReferentiel {
           if (known[field] !== lot[field]) {
             err(
               column,
-              `« ${get(column)} » contredit la ligne ${known.line} pour le lot « ${lotNumber} » de l'immeuble « ${buildingCode} » (« ${known[field] ?? ''} »).`,
+              `« ${get(column)} » contredit la ligne ${known.line} pour le lot « ${lotNumber} » de l’immeuble « ${buildingCode} » (« ${known[field] ?? ''} »).`,
             );
           }
         }
