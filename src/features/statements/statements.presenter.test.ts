@@ -1,6 +1,20 @@
+import { h } from 'preact';
+import { renderToString } from 'preact-render-to-string';
 import { describe, expect, it } from 'vitest';
-import { computeStatement, dayBefore, statementCsv, statementFileName } from './statements.presenter.ts';
+import { formatMoney } from '../../core/format.ts';
+import type { PageContext } from '../../core/views/layout.tsx';
+import {
+  computeStatement,
+  dayBefore,
+  presentStatement,
+  presentStatementHeader,
+  statementCsv,
+  statementFileName,
+  type StatementView,
+} from './statements.presenter.ts';
+import type { StatementLine } from './statements.repository.ts';
 import { isCalendarDate, periodSchema } from './statements.schemas.ts';
+import { escapeHtml, statementBodyHtml, StatementPage } from './statements.views.tsx';
 
 describe('statement figures', () => {
   it('carries the opening balance through the running balance and totals', () => {
@@ -60,5 +74,163 @@ describe('statement figures', () => {
 
   it('keeps only safe characters in the file name', () => {
     expect(statementFileName('C0042"; x', { du: '2024-01-01' })).toBe('extrait-C0042___x-du-2024-01-01.csv');
+  });
+});
+
+// ---- The statement table as a browser and a screen reader get it
+
+const HOSTILE_LABELS = [
+  '<script>alert("x")</script>',
+  '</td></tr></tbody></table><img src=x onerror=alert(1)>',
+  'Travaux " onmouseover="alert(1)',
+  "Régularisation d'eau & chauffage <b>2023</b>",
+  'Déjà échappé &amp; &lt;script&gt; &#39;',
+];
+
+const header = presentStatementHeader(
+  { id: 7, reference: 'C0042', kind: 'coproprietaire', civility: 'M.', first_name: 'Paul', last_name: 'DURAND' },
+  undefined,
+);
+
+function viewOf(labels: string[], period: { du?: string } = {}): StatementView {
+  const lines: StatementLine[] = labels.map((label, i) => ({
+    entry_date: `2024-0${(i % 9) + 1}-15`,
+    label,
+    debit_cents: i % 2 === 0 ? 137_820 + i : 0,
+    credit_cents: i % 2 === 1 ? 250_000 : 0,
+    piece: null,
+  }));
+  return presentStatement(header, period, computeStatement(lines, period, period.du ? -5_000 : 0, new Date()));
+}
+
+/** HTML text decoded in one pass, as a browser reads it (so "&amp;lt;" stays "&lt;"). */
+function decode(html: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"' };
+  return html.replace(/&(?:#(\d+)|(\w+));/g, (m, num: string | undefined, name: string | undefined) =>
+    num ? String.fromCharCode(Number(num)) : (named[name!] ?? m),
+  );
+}
+
+/** Each row of a table section as [tag and attributes, visible text] per cell. */
+function cellsOf(html: string): string[][][] {
+  return [...html.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((row) =>
+    [...row[1]!.matchAll(/<(td|th)([^>]*)>([\s\S]*?)<\/\1>/g)].map((c) => [
+      `${c[1]}${c[2]}`,
+      decode(c[3]!.replace(/<[^>]+>/g, '')),
+    ]),
+  );
+}
+
+/** The rows as they were written with one Preact node per cell: the reference for the string. */
+function preactRows(v: StatementView): string {
+  const signed = (b: StatementView['closing']['balance']) =>
+    h('td', { class: 'num' }, b.amount, b.word ? h('span', { class: 'visually-hidden' }, ' ', b.word) : null);
+  return renderToString(
+    h(
+      'tbody',
+      null,
+      v.opening
+        ? h(
+            'tr',
+            { class: 'statement-balance' },
+            h('th', { scope: 'row', colSpan: 4 }, v.opening.label),
+            signed(v.opening.balance),
+          )
+        : null,
+      v.rows.map((r) =>
+        h(
+          'tr',
+          null,
+          h('td', null, r.date),
+          h('td', null, r.label),
+          h('td', { class: 'num' }, r.debit),
+          h('td', { class: 'num' }, r.credit),
+          signed(r.balance),
+        ),
+      ),
+    ),
+  );
+}
+
+const ctx: PageContext = {
+  agency: {
+    name: 'Agence <Alpes> & fils',
+    tagline: null,
+    address: null,
+    phone: null,
+    email: null,
+    website: null,
+    logo: null,
+    iban: null,
+    bic: null,
+    configured: true,
+  },
+  csrfToken: 'jeton',
+  user: { firstName: 'Paul', lastName: 'DURAND' },
+  flash: null,
+  path: '/comptes/7/extrait',
+};
+
+describe('statement table markup', () => {
+  it('escapes the five characters that matter in HTML text and attributes', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
+    );
+    expect(escapeHtml('Virement reçu — 1 378,20 €')).toBe('Virement reçu — 1 378,20 €');
+    expect(escapeHtml('')).toBe('');
+  });
+
+  it('shows hostile labels as plain text, never as markup', () => {
+    const v = viewOf(HOSTILE_LABELS, { du: '2024-01-01' });
+    const body = statementBodyHtml(v);
+    // Only the table's own tags: every row has its five cells and nothing else.
+    const cell = '[^<>]*';
+    const amount = `(?:<td></td>|<td class="num">${cell}</td>)`;
+    const balance = `<td class="num">${cell}(?:<span class="visually-hidden"> (?:débiteur|créditeur)</span>)?</td>`;
+    const opening = `<tr class="statement-balance"><th scope="row" colspan="4">${cell}</th>${balance}</tr>`;
+    const line = `<tr><td>${cell}</td><td>[^<>"']*</td>${amount}${amount}${balance}</tr>`;
+    expect(body).toMatch(new RegExp(`^${opening}(?:${line}){${HOSTILE_LABELS.length}}$`));
+    // What a reader sees is the label exactly as the agency wrote it.
+    expect(
+      cellsOf(body)
+        .slice(1)
+        .map((row) => row[1]![1]),
+    ).toEqual(HOSTILE_LABELS);
+
+    const page = renderToString(h(StatementPage, { ctx, account: header, du: '2024-01-01', au: '', statement: v }));
+    expect(page).not.toMatch(/<script|<img|<b>| onmouseover="/);
+    expect(page).toContain('<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td>');
+    expect(page).toContain('<td>Déjà échappé &amp;amp; &amp;lt;script&amp;gt; &amp;#39;</td>');
+    expect(page).toContain(`<tbody>${body}</tbody>`);
+  });
+
+  it('reads exactly as the rows rendered one Preact node per cell', () => {
+    const labels = ['Appel de fonds 1T2024', 'Virement reçu', ...HOSTILE_LABELS, 'Frais'];
+    for (const period of [{}, { du: '2024-01-01' }]) {
+      const v = viewOf(labels, period);
+      // Same cells, same headers and scopes, same text; only empty amount cells lose their class.
+      const reference = cellsOf(preactRows(v)).map((row) =>
+        row.map(([tag, text]) => [text === '' ? tag!.replace(' class="num"', '') : tag!, text!]),
+      );
+      expect(cellsOf(statementBodyHtml(v))).toEqual(reference);
+    }
+  });
+
+  it('says the running balance with its sign, and in words for screen readers', () => {
+    const v = viewOf(['Appel', 'Virement', 'Appel'], { du: '2024-01-01' });
+    expect(cellsOf(statementBodyHtml(v)).map((row) => row.map((c) => c[1]).join(' | '))).toEqual([
+      `Solde au 31/12/2023 | ${formatMoney(-5_000)} débiteur`,
+      `15/01/2024 | Appel | ${formatMoney(137_820)} |  | ${formatMoney(-142_820)} débiteur`,
+      `15/02/2024 | Virement |  | ${formatMoney(250_000)} | ${formatMoney(107_180)} créditeur`,
+      `15/03/2024 | Appel | ${formatMoney(137_822)} |  | ${formatMoney(-30_642)} débiteur`,
+    ]);
+    expect(formatMoney(-142_820)).toBe('-1\u202f428,20\u00a0€');
+    // A zero balance has no sign to explain.
+    const zero = viewOf([]);
+    expect(
+      statementBodyHtml({ opening: { label: 'Solde au 31/12/2023', balance: zero.closing.balance }, rows: [] }),
+    ).toBe(
+      '<tr class="statement-balance"><th scope="row" colspan="4">Solde au 31/12/2023</th><td class="num">0,00\u00a0€</td></tr>',
+    );
   });
 });

@@ -55,7 +55,15 @@ export function computeStatement(
     debits += l.debit_cents;
     credits += l.credit_cents;
     balance += l.credit_cents - l.debit_cents;
-    out[i] = { ...l, balance_cents: balance };
+    // Named fields rather than a spread: one object shape for every line, built faster.
+    out[i] = {
+      entry_date: l.entry_date,
+      label: l.label,
+      debit_cents: l.debit_cents,
+      credit_cents: l.credit_cents,
+      piece: l.piece,
+      balance_cents: balance,
+    };
   }
   const closingDate = period.au ?? lines[lines.length - 1]?.entry_date ?? todayInParis(now);
   return {
