@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../errors.ts';
+import { maskUrl } from '../logging.ts';
 import { Layout } from '../views/layout.tsx';
 import { renderPage } from './render.ts';
 
@@ -50,7 +51,10 @@ export function registerErrorPages(app: FastifyInstance): void {
       title = 'Formulaire expiré';
       message =
         'Pour votre sécurité, ce formulaire a expiré ou n’a pas été envoyé depuis notre site. Revenez à la page précédente, actualisez-la puis réessayez.';
-      req.log.warn({ event: 'csrf.refused', outcome: 'denied', ip: req.ip, url: req.url }, 'CSRF token refused');
+      req.log.warn(
+        { event: 'csrf.refused', outcome: 'denied', ip: req.ip, url: maskUrl(req.url) },
+        'CSRF token refused',
+      );
     } else if (err.statusCode === 429) {
       status = 429;
       title = 'Trop de demandes';

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
-import { getAgency } from '../../features/agency/agency.repository.ts';
+import { getAgency, type Agency } from '../../features/agency/agency.repository.ts';
 import type { Flash, PageContext } from '../views/layout.tsx';
 
 declare module 'fastify' {
@@ -13,7 +13,7 @@ declare module 'fastify' {
 export function readFlash(req: FastifyRequest, reply: FastifyReply): Flash | null {
   const raw = req.cookies.palier_flash;
   if (!raw) return null;
-  reply.clearCookie('palier_flash', { path: '/' });
+  reply.clearCookie('palier_flash', { path: '/', secure: req.server.deps.config.secureCookies });
   const unsigned = req.unsignCookie(raw);
   if (!unsigned.valid || !unsigned.value) return null;
   try {
@@ -23,9 +23,23 @@ export function readFlash(req: FastifyRequest, reply: FastifyReply): Flash | nul
   }
 }
 
+// Filled on first use and dropped with the request: a page and the service behind it
+// (a mail's letterhead, the password rules) read the agency's settings once per request.
+const agencies = new WeakMap<FastifyRequest, Promise<Agency>>();
+
+/** The agency's identity, read at most once per request. */
+export function agencyOf(req: FastifyRequest): Promise<Agency> {
+  let agency = agencies.get(req);
+  if (!agency) {
+    agency = getAgency(req.server.deps.db);
+    agencies.set(req, agency);
+  }
+  return agency;
+}
+
 export async function pageContext(req: FastifyRequest, reply: FastifyReply): Promise<PageContext> {
   return {
-    agency: await getAgency(req.server.deps.db),
+    agency: await agencyOf(req),
     csrfToken: reply.generateCsrf(),
     user: req.user ? { firstName: req.user.firstName, lastName: req.user.lastName } : null,
     flash: req.flash,

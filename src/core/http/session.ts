@@ -121,5 +121,11 @@ export async function requireUser(req: FastifyRequest, reply: FastifyReply): Pro
 }
 
 export function setFlash(reply: FastifyReply, flash: { kind: 'success' | 'error' | 'info'; message: string }): void {
-  reply.setCookie('palier_flash', JSON.stringify(flash), { path: '/', httpOnly: true, sameSite: 'lax', signed: true });
+  reply.setCookie('palier_flash', JSON.stringify(flash), {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    signed: true,
+    secure: reply.server.deps.config.secureCookies,
+  });
 }

@@ -36,11 +36,13 @@ export interface PasswordContext {
  * truncated; never common, never built from the person's own details.
  */
 export function checkPassword(password: string, ctx: PasswordContext): string[] {
-  if (password.length > PASSWORD_MAX_LENGTH) {
+  // Characters as a person counts them (code points): an emoji is one, not two UTF-16 units.
+  const length = [...password].length;
+  if (length > PASSWORD_MAX_LENGTH) {
     return [`Le mot de passe doit contenir au plus ${PASSWORD_MAX_LENGTH} caractères.`];
   }
-  const long = [...password].length >= 15;
-  const agencyRule = password.length >= 8 && /\p{Lu}/u.test(password) && /\p{Nd}/u.test(password);
+  const long = length >= 15;
+  const agencyRule = length >= 8 && /\p{Lu}/u.test(password) && /\p{Nd}/u.test(password);
   if (!long && !agencyRule) {
     return [
       'Le mot de passe doit contenir au moins 8 caractères dont 1 majuscule et 1 chiffre, ou au moins 15 caractères.',

@@ -20,8 +20,6 @@ export interface ContactFieldsProps {
   emailHint?: string;
   /** Fields placed between the email and the phone (the personal password when creating a space). */
   afterEmail?: ComponentChildren;
-  /** Only a French postal code is accepted (claim step 2); elsewhere a foreign one is too. */
-  frenchPostalCode?: boolean;
 }
 
 /**
@@ -99,13 +97,8 @@ export function ContactFields(p: ContactFieldsProps) {
         label="Code postal"
         value={v.postalCode}
         error={e.postalCode}
-        hint={
-          p.frenchPostalCode
-            ? '5 chiffres, par exemple 38000.'
-            : '5 chiffres en France ; à l’étranger, le code postal du pays.'
-        }
+        hint="5 chiffres en France ; à l’étranger, le code postal du pays."
         autocomplete="postal-code"
-        inputMode={p.frenchPostalCode ? 'numeric' : undefined}
         required={required('postalCode')}
         maxLength={10}
       />

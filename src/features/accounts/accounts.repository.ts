@@ -28,14 +28,6 @@ export function accountsOfUser(db: Q, userId: number) {
     .execute();
 }
 
-export function findAccountByReference(db: Q, reference: string) {
-  return db
-    .selectFrom('client_accounts')
-    .selectAll()
-    .where('reference', '=', reference.trim().toUpperCase())
-    .executeTakeFirst();
-}
-
 /** Balance = credits − debits; negative means the client owes money (solde débiteur). */
 export async function balancesOf(db: Q, accountIds: number[]): Promise<Map<number, number>> {
   if (accountIds.length === 0) return new Map();

@@ -87,7 +87,7 @@ export async function accountRoutes(app: FastifyInstance) {
       setFlash(reply, {
         kind: 'info',
         message:
-          'Vos coordonnées sont enregistrées, mais l’email à votre gestionnaire n’a pas pu partir. Signalez-lui la modification par téléphone ou par la page Contact.',
+          'Vos coordonnées sont enregistrées, mais elles n’ont pas pu être transmises par email : ni votre gestionnaire ni l’agence n’ont encore d’adresse email connue. Signalez la modification à l’agence par téléphone.',
       });
     }
     return reply.redirect(`/comptes/${account.id}/coordonnees`, 303);

@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { renderMail } from '../../adapters/mailer/templates.tsx';
 import { writeAudit } from '../../core/audit.ts';
+import { agencyOf } from '../../core/http/render.ts';
 import type { SessionUser } from '../../core/http/session.ts';
 import type { ClientAccount } from '../../db/schema.ts';
-import { getAgency } from '../agency/agency.repository.ts';
 import {
   ACCOUNT_CONTACT_COLUMNS,
   findBuilding,
@@ -78,7 +78,7 @@ export async function correctCoordinates(
   const diff = diffContact(contactOf(account), toContact(input));
   if (diff.changed.length === 0) return { changed: false };
 
-  const agency = await getAgency(db);
+  const agency = await agencyOf(req);
   const manager = await findManager(db, account.manager_id);
   const to = manager?.email ?? agency.email;
   const building = await findBuilding(db, account.building_id);
@@ -116,6 +116,7 @@ export async function correctCoordinates(
       accountId: account.id,
       ip: req.ip,
       details: { fields: diff.changed },
+      at: now,
     });
     if (notice) await enqueueMail(trx, notice, now);
   });

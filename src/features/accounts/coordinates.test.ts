@@ -145,6 +145,18 @@ describe.each(dialects)('Mes coordonnées (%s)', (dialect) => {
     }
   });
 
+  it('says plainly when there is nobody to mail the correction to', async () => {
+    const { account, client } = await owner();
+    await t.db.updateTable('client_accounts').set({ manager_id: null }).where('id', '=', account.id).execute();
+    const res = await client.submit(`/comptes/${account.id}/coordonnees`, form({ city: 'Échirolles' }));
+    expect(res.statusCode).toBe(303);
+    const page = await client.follow(res);
+    expect(textOf(page.body)).toContain(
+      'Vos coordonnées sont enregistrées, mais elles n’ont pas pu être transmises par email : ni votre gestionnaire ni l’agence n’ont encore d’adresse email connue.',
+    );
+    expect((await accountRow(account.id)).city).toBe('Échirolles');
+  });
+
   it('refuses invalid values with French messages beside each field, and writes nothing', async () => {
     const { account, client } = await owner();
     const res = await client.submit(
@@ -236,6 +248,19 @@ describe.each(dialects)('Mes coordonnées (%s)', (dialect) => {
     expect(garbage.statusCode).toBe(404);
     expect(textOf(theirs.body)).toBe(textOf(missing.body));
     expect(textOf(theirs.body)).not.toContain(account.reference);
+    // Staff can see the attempt: who asked for which account, refused.
+    const denials = await t.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'account.read')
+      .where('user_id', '=', stranger.user.id)
+      .execute();
+    expect(denials.map((d) => [d.outcome, JSON.parse(d.details_json ?? '{}')])).toEqual(
+      expect.arrayContaining([
+        ['denied', { requestedAccountId: account.id, route: '/comptes/:id/coordonnees' }],
+        ['denied', { requestedAccountId: 999999999, route: '/comptes/:id/coordonnees' }],
+      ]),
+    );
 
     const page = await stranger.client.get(`/comptes/${stranger.account.id}/coordonnees`);
     const post = await stranger.client.post(`/comptes/${account.id}/coordonnees`, form({ city: 'Volée' }), {

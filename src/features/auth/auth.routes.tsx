@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { fieldErrors, renderPage } from '../../core/http/render.ts';
 import { endSession, setFlash, startSession } from '../../core/http/session.ts';
 import { securityEvent } from '../../core/audit.ts';
-import { forgotSchema, loginSchema, resetSchema } from './auth.schemas.ts';
+import { forgotSchema, linkTokenSchema, loginSchema, resetSchema } from './auth.schemas.ts';
 import { findValidToken } from '../users/tokens.repository.ts';
 import { confirmEmail, login, requestPasswordReset, resetPassword } from './auth.service.ts';
 import { EmailConfirmedPage, ForgotPage, LoginPage, ResetPage } from './auth.views.tsx';
@@ -64,7 +64,8 @@ export async function authRoutes(app: FastifyInstance) {
   });
 
   app.get('/nouveau-mot-de-passe', async (req, reply) => {
-    const token = String((req.query as Record<string, unknown>).jeton ?? '');
+    const parsed = linkTokenSchema.safeParse((req.query as Record<string, unknown>).jeton);
+    const token = parsed.success ? parsed.data : '';
     const valid = token ? await findValidToken(app.deps.db, token, 'reset_password', app.deps.now()) : undefined;
     // The token stays out of Referer headers of links on the page.
     reply.header('referrer-policy', 'no-referrer');
@@ -72,8 +73,13 @@ export async function authRoutes(app: FastifyInstance) {
   });
 
   app.post('/nouveau-mot-de-passe', async (req, reply) => {
-    const parsed = resetSchema.safeParse(req.body);
-    const token = String((req.body as Record<string, unknown>)?.token ?? '');
+    reply.header('referrer-policy', 'no-referrer');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    // A missing, mangled or overlong token is a link that no longer works, whatever was typed.
+    const tokenParsed = linkTokenSchema.safeParse(body.token);
+    if (!tokenParsed.success) return renderPage(req, reply, (ctx) => <ResetPage ctx={ctx} token="" invalid />, 400);
+    const token = tokenParsed.data;
+    const parsed = resetSchema.safeParse(body);
     if (!parsed.success) {
       return renderPage(
         req,
@@ -82,7 +88,7 @@ export async function authRoutes(app: FastifyInstance) {
         400,
       );
     }
-    const result = await resetPassword(app, req, parsed.data.token, parsed.data.password, parsed.data.confirm);
+    const result = await resetPassword(app, req, token, parsed.data.password, parsed.data.confirm);
     if (!result.ok) {
       return renderPage(
         req,
@@ -108,8 +114,8 @@ export async function authRoutes(app: FastifyInstance) {
   });
 
   app.get('/confirmer-email', async (req, reply) => {
-    const token = String((req.query as Record<string, unknown>).jeton ?? '');
-    const result = token ? await confirmEmail(app, req, token) : { ok: false as const };
+    const token = linkTokenSchema.safeParse((req.query as Record<string, unknown>).jeton);
+    const result = token.success ? await confirmEmail(app, req, token.data) : { ok: false as const };
     reply.header('referrer-policy', 'no-referrer');
     return renderPage(req, reply, (ctx) => <EmailConfirmedPage ctx={ctx} ok={result.ok} />, result.ok ? 200 : 400);
   });

@@ -2,18 +2,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { renderMail, greeting } from '../../adapters/mailer/templates.tsx';
 import { securityEvent } from '../../core/audit.ts';
-import {
-  LIMITS,
-  clearAttempts,
-  forgetAttempt,
-  lockedUntil,
-  recordAttempt,
-  takeAttempts,
-} from '../../core/security/attempts.ts';
+import { z } from 'zod';
+import { agencyOf } from '../../core/http/render.ts';
+import { enqueue } from '../../core/jobs/jobs.repository.ts';
+import { PermanentJobError, type JobHandler, type WorkerLog } from '../../core/jobs/worker.ts';
+import { LIMITS, clearAttempts, forgetAttempt, takeAttempts } from '../../core/security/attempts.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword, verifyPassword } from '../../core/security/passwords.ts';
 import type { User } from '../../db/schema.ts';
-import { getAgency } from '../agency/agency.repository.ts';
+import { getAgency, type Agency } from '../agency/agency.repository.ts';
+import { deleteUnusedTokens } from './auth.repository.ts';
 import { findUserByEmail, normalizeEmail, setPassword } from '../users/users.repository.ts';
 import { consumeToken, findValidToken, issueUserToken } from '../users/tokens.repository.ts';
 import { endAllSessions } from '../../core/http/session.ts';
@@ -60,14 +58,17 @@ export async function login(
 }
 
 /** What a password may not be built from: the person's names, email, references, the agency's name. */
-export async function passwordContext(db: Db, user: Pick<User, 'id' | 'first_name' | 'last_name' | 'email'>) {
+export async function passwordContext(
+  db: Db,
+  user: Pick<User, 'id' | 'first_name' | 'last_name' | 'email'>,
+  agency: Agency,
+) {
   const refs = await db
     .selectFrom('user_accounts')
     .innerJoin('client_accounts', 'client_accounts.id', 'user_accounts.account_id')
     .select('client_accounts.reference')
     .where('user_accounts.user_id', '=', user.id)
     .execute();
-  const agency = await getAgency(db);
   return {
     personal: [
       user.first_name,
@@ -79,49 +80,87 @@ export async function passwordContext(db: Db, user: Pick<User, 'id' | 'first_nam
   };
 }
 
+/** The job kind that turns a "Mot de passe oublié ?" request into a mail, when the address is known. */
+export const RESET_REQUEST_JOB = 'reset_password_request';
+
+const resetRequestSchema = z.object({ email: z.string().min(1), ip: z.string(), baseUrl: z.string().min(1) });
+
 /**
- * Always answers the same way. When the email is known (and not over its limit), mails a
- * single-use link valid one hour: the link and its mail are written together.
+ * Always answers the same way, after the same work: the request is counted (per address
+ * and per IP) and handed to the job queue whether or not the address belongs to anyone,
+ * so neither the answer nor its timing tells. The worker looks the person up and mails
+ * the link (resetRequestHandler).
  */
 export async function requestPasswordReset(app: FastifyInstance, req: FastifyRequest, email: string): Promise<void> {
   const { db, config } = app.deps;
   const now = app.deps.now();
   const key = normalizeEmail(email);
-  const limited =
-    (await lockedUntil(db, LIMITS.resetPerEmail, key, now)) ?? (await lockedUntil(db, LIMITS.resetPerIp, req.ip, now));
-  await recordAttempt(db, LIMITS.resetPerEmail, key, now);
-  await recordAttempt(db, LIMITS.resetPerIp, req.ip, now);
-  const user = await findUserByEmail(db, key);
-  if (!user || limited) {
-    await securityEvent(req, db, {
-      action: 'reset.request',
-      outcome: limited ? 'denied' : 'failure',
-      userId: user?.id ?? null,
-    });
+  const taken = await takeAttempts(
+    db,
+    [
+      [LIMITS.resetPerEmail, key],
+      [LIMITS.resetPerIp, req.ip],
+    ],
+    now,
+  );
+  if (!taken.ok) {
+    await securityEvent(req, db, { action: 'reset.request', outcome: 'denied' });
     return;
   }
-  const agency = await getAgency(db);
   await db.transaction().execute(async (trx) => {
-    const token = await issueUserToken(trx, user.id, 'reset_password', RESET_TTL_MS, now);
-    await securityEvent(req, trx, { action: 'reset.request', outcome: 'success', userId: user.id });
-    const mail = renderMail(agency, {
-      to: user.email,
-      subject: 'Choisir un nouveau mot de passe',
-      greeting: greeting(user.civility, user.first_name, user.last_name),
-      paragraphs: [
-        'Vous avez demandé à choisir un nouveau mot de passe pour votre espace client.',
-        'Cliquez sur le bouton ci-dessous pour le faire. Ce lien ne sert qu’une fois et reste valable une heure.',
-      ],
-      action: {
-        label: 'Choisir un nouveau mot de passe',
-        url: `${config.baseUrl}/nouveau-mot-de-passe?jeton=${token}`,
-      },
-      after: [
-        'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : votre mot de passe actuel reste valable.',
-      ],
-    });
-    await enqueueMail(trx, mail, now);
+    await enqueue(trx, RESET_REQUEST_JOB, { email: key, ip: req.ip, baseUrl: config.baseUrl }, { now });
+    await securityEvent(req, trx, { action: 'reset.request', outcome: 'success' });
   });
+}
+
+/**
+ * The worker's side of "Mot de passe oublié ?": for a known address, a single-use link
+ * valid one hour and its mail are written together (the mail goes through the outbox);
+ * an unknown address gets nothing. Either way the outcome is a security event.
+ */
+export function resetRequestHandler(deps: { db: Db; now: () => Date; log: WorkerLog }): JobHandler {
+  return async (payload) => {
+    const parsed = resetRequestSchema.safeParse(payload);
+    if (!parsed.success) throw new PermanentJobError('demande de nouveau mot de passe mal formée');
+    const { email, ip, baseUrl } = parsed.data;
+    const { db } = deps;
+    const now = deps.now();
+    // The request's address and the app's clock, for the log line and the audit event.
+    const source = { ip, log: deps.log, server: { deps: { now: deps.now } } };
+    const user = await findUserByEmail(db, email);
+    if (!user) {
+      await securityEvent(source, db, {
+        action: 'reset.mail',
+        outcome: 'failure',
+        details: { reason: 'unknown_email' },
+      });
+      // Nothing of the typed address stays in the queue.
+      return { retain: {} };
+    }
+    const agency = await getAgency(db);
+    await db.transaction().execute(async (trx) => {
+      const token = await issueUserToken(trx, user.id, 'reset_password', RESET_TTL_MS, now);
+      const mail = renderMail(agency, {
+        to: user.email,
+        subject: 'Choisir un nouveau mot de passe',
+        greeting: greeting(user.civility, user.first_name, user.last_name),
+        paragraphs: [
+          'Vous avez demandé à choisir un nouveau mot de passe pour votre espace client.',
+          'Cliquez sur le bouton ci-dessous pour le faire. Ce lien ne sert qu’une fois et reste valable une heure.',
+        ],
+        action: {
+          label: 'Choisir un nouveau mot de passe',
+          url: `${baseUrl}/nouveau-mot-de-passe?jeton=${token}`,
+        },
+        after: [
+          'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : votre mot de passe actuel reste valable.',
+        ],
+      });
+      await enqueueMail(trx, mail, now);
+      await securityEvent(source, trx, { action: 'reset.mail', outcome: 'success', userId: user.id });
+    });
+    return { retain: { userId: user.id } };
+  };
 }
 
 export type ResetResult =
@@ -139,7 +178,7 @@ export async function resetPassword(
   const row = await findValidToken(db, token, 'reset_password', now);
   if (!row) return { ok: false, invalid: true };
   const user = await db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirstOrThrow();
-  const problems = checkPassword(password, await passwordContext(db, user));
+  const problems = checkPassword(password, await passwordContext(db, user, await agencyOf(req)));
   if (problems.length) return { ok: false, errors: { password: problems[0]! } };
   if (password !== confirm) return { ok: false, errors: { confirm: 'Les deux mots de passe ne sont pas identiques.' } };
   const passwordHash = await hashPassword(password);
@@ -167,6 +206,7 @@ export async function resetPassword(
 export async function queueEmailConfirmation(
   app: FastifyInstance,
   trx: Db,
+  agency: Agency,
   user: Pick<User, 'id' | 'email' | 'civility' | 'first_name' | 'last_name'>,
   newEmail: string | null = null,
 ): Promise<void> {
@@ -174,7 +214,6 @@ export async function queueEmailConfirmation(
   const now = app.deps.now();
   const purpose = newEmail ? 'change_email' : 'verify_email';
   const token = await issueUserToken(trx, user.id, purpose, VERIFY_TTL_MS, now, newEmail);
-  const agency = await getAgency(trx);
   await enqueueMail(
     trx,
     renderMail(agency, {
@@ -196,7 +235,12 @@ export async function queueEmailConfirmation(
 
 export type ConfirmResult = { ok: true; userId: number } | { ok: false };
 
-/** Confirms a first email, or switches to a new one; the new one must still be free. */
+/**
+ * Confirms a first email, or switches to a new one; the new one must still be free. A
+ * switch also voids the reset links mailed to the old address and ends the person's other
+ * sessions (whoever controlled the old address or an old session is shut out); the
+ * session that follows the link, if it is the person's, continues.
+ */
 export async function confirmEmail(app: FastifyInstance, req: FastifyRequest, token: string): Promise<ConfirmResult> {
   const { db } = app.deps;
   const now = app.deps.now();
@@ -213,6 +257,8 @@ export async function confirmEmail(app: FastifyInstance, req: FastifyRequest, to
         .set({ email: row.new_email, email_verified_at: now.toISOString(), updated_at: now.toISOString() })
         .where('id', '=', row.user_id)
         .execute();
+      await deleteUnusedTokens(trx, row.user_id, 'reset_password');
+      await endAllSessions(trx, row.user_id, req.sessionHash);
     } else {
       await trx
         .updateTable('users')

@@ -28,16 +28,29 @@ describe.each(dialects)('login, logout and password reset (%s)', (dialect) => {
     const account = await seedAccount(t.db, t.config);
     const user = await createUser(t.db, { accountIds: [account.id] });
     const client = new TestClient(t.app);
-    await client.get('/');
-    client.cookies.set('palier_session', 'attacker-chosen-session-id');
-    const res = await client.submit('/', { email: user.email.toUpperCase(), password: user.password }, '/connexion');
-    expect(res.statusCode).toBe(303);
+    const first = await client.submit('/', { email: user.email.toUpperCase(), password: user.password }, '/connexion');
+    expect(first.statusCode).toBe(303);
+    const firstId = client.cookies.get('palier_session');
+    expect(firstId).toBeDefined();
+    // Logging in again from the same browser (the login page itself now leads home, so the
+    // form is sent from another page) gives a new id and deletes the session it replaces.
+    const second = await client.submit(
+      '/mot-de-passe-oublie',
+      { email: user.email, password: user.password },
+      '/connexion',
+    );
+    expect(second.statusCode).toBe(303);
     const sessionId = client.cookies.get('palier_session');
     expect(sessionId).toBeDefined();
-    expect(sessionId).not.toBe('attacker-chosen-session-id');
+    expect(sessionId).not.toBe(firstId);
+    const previous = new TestClient(t.app);
+    previous.cookies.set('palier_session', firstId!);
+    const reused = await previous.get('/accueil');
+    expect(reused.statusCode).toBe(303);
+    expect(reused.headers.location).toBe('/');
+
     const stolen = sessionId!;
     expect((await client.get('/accueil')).statusCode).toBe(200);
-
     const home = await client.get('/accueil');
     const out = await client.post('/deconnexion', {}, { csrf: csrfTokenOf(home.body) });
     expect(out.statusCode).toBe(303);
@@ -63,9 +76,22 @@ describe.each(dialects)('login, logout and password reset (%s)', (dialect) => {
     );
     expect(a.statusCode).toBe(401);
     expect(b.statusCode).toBe(401);
-    const msg = (body: string) => textOf(body).match(/Email ou mot de passe incorrect\./)?.[0];
-    expect(msg(a.body)).toBe('Email ou mot de passe incorrect.');
-    expect(msg(b.body)).toBe(msg(a.body));
+    expect(textOf(a.body)).toContain('Email ou mot de passe incorrect.');
+    // The whole visible page is the same (the form's token differs, and the typed email is
+    // only in the field's value, not in the text).
+    const visible = (body: string) => textOf(body.replace(/name="_csrf" value="[^"]*"/g, ''));
+    expect(visible(b.body)).toBe(visible(a.body));
+  });
+
+  it('gives an overlong password its own message', async () => {
+    const res = await new TestClient(t.app, { ip: '10.0.0.3' }).submit(
+      '/',
+      { email: 'quelquun@exemple.test', password: 'x'.repeat(1025) },
+      '/connexion',
+    );
+    expect(res.statusCode).toBe(400);
+    expect(textOf(res.body)).toContain('Ce mot de passe est trop long');
+    expect(textOf(res.body)).not.toContain('Saisissez votre mot de passe.');
   });
 
   it('locks an email after 10 failures, even with the right password', async () => {
@@ -140,5 +166,100 @@ describe.each(dialects)('login, logout and password reset (%s)', (dialect) => {
     const res = await new TestClient(t.app).get(link.pathname + link.search);
     expect(res.statusCode).toBe(400);
     expect(textOf(res.body)).toContain('n’est plus valable');
+  });
+
+  /** Audit events of this action newer than `afterId`, oldest first. */
+  const eventsAfter = (action: string, afterId: number) =>
+    t.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', action)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .execute();
+  const lastEventId = async () =>
+    (await t.db.selectFrom('audit_events').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst())?.id ?? 0;
+  async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const v = await read();
+      if (done(v) || Date.now() > deadline) return v;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('does the same work for a known and an unknown address; the worker mails only the known one', async () => {
+    const user = await createUser(t.db);
+    const unknownEmail = `personne-${dialect}-${Date.now()}@inconnu.test`;
+    const since = await lastEventId();
+    const known = await new TestClient(t.app, { ip: '10.3.0.1' }).submit('/mot-de-passe-oublie', { email: user.email });
+    const unknown = await new TestClient(t.app, { ip: '10.3.0.2' }).submit('/mot-de-passe-oublie', {
+      email: unknownEmail,
+    });
+    expect(known.statusCode).toBe(200);
+    expect(unknown.statusCode).toBe(200);
+    // What the answers wrote is the same for both: a request without any person attached.
+    const requests = await eventsAfter('reset.request', since);
+    expect(requests.map((r) => [r.outcome, r.user_id, r.ip])).toEqual([
+      ['success', null, '10.3.0.1'],
+      ['success', null, '10.3.0.2'],
+    ]);
+
+    await t.smtp.waitFor(user.email, (m) => m.subject.includes('nouveau mot de passe'));
+    const handled = await eventually(
+      () => eventsAfter('reset.mail', since),
+      (rows) => rows.length >= 2,
+    );
+    expect(handled.map((r) => [r.outcome, r.user_id, r.ip]).sort()).toEqual(
+      [
+        ['failure', null, '10.3.0.2'],
+        ['success', user.id, '10.3.0.1'],
+      ].sort(),
+    );
+    expect(t.smtp.mails.some((m) => m.to.includes(unknownEmail))).toBe(false);
+  });
+
+  it('mails at most three links an hour to one address, with the same answer every time', async () => {
+    const user = await createUser(t.db);
+    const since = await lastEventId();
+    const answers = [];
+    for (let i = 1; i <= 4; i++) {
+      answers.push(
+        await new TestClient(t.app, { ip: `10.4.0.${i}` }).submit('/mot-de-passe-oublie', { email: user.email }),
+      );
+    }
+    for (const a of answers) {
+      expect(a.statusCode).toBe(200);
+      expect(textOf(a.body)).toBe(textOf(answers[0]!.body));
+    }
+    const requests = await eventsAfter('reset.request', since);
+    expect(requests.map((r) => r.outcome)).toEqual(['success', 'success', 'success', 'denied']);
+    const mailed = await eventually(
+      () => eventsAfter('reset.mail', since),
+      (rows) => rows.length >= 3,
+    );
+    expect(mailed.map((r) => [r.outcome, r.user_id])).toEqual([
+      ['success', user.id],
+      ['success', user.id],
+      ['success', user.id],
+    ]);
+  });
+
+  it('treats a missing, mangled or overlong reset token as a link that no longer works', async () => {
+    const browser = new TestClient(t.app);
+    for (const url of ['/nouveau-mot-de-passe', `/nouveau-mot-de-passe?jeton=${'a'.repeat(300)}`]) {
+      const page = await browser.get(url);
+      expect(page.statusCode).toBe(400);
+      expect(textOf(page.body)).toContain('Ce lien n’est plus valable');
+    }
+    const csrf = csrfTokenOf((await browser.get('/mot-de-passe-oublie')).body);
+    const password = { password: 'Palier#Lune42', confirm: 'Palier#Lune42' };
+    for (const fields of [password, { token: 'x'.repeat(500), ...password }, { token: '<script>', ...password }]) {
+      const res = await browser.post('/nouveau-mot-de-passe', fields, { csrf });
+      expect(res.statusCode).toBe(400);
+      const text = textOf(res.body);
+      expect(text).toContain('Ce lien n’est plus valable');
+      expect(text).not.toMatch(/invalid|too big|expected/i);
+    }
   });
 });

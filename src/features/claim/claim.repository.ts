@@ -11,20 +11,20 @@ export function normalizeReference(reference: string): string {
 
 /**
  * The account a person means by the reference they typed. References are stored as the
- * agency's software exported them, so the comparison is made on both sides; an exact match
- * wins should two references differ only by case.
+ * agency's software exported them: the exact (indexed) match is tried first, and only when
+ * it finds nothing are the stored references compared without regard to case or spaces.
  */
 export async function findAccountByTypedReference(db: Q, typed: string) {
   const trimmed = typed.trim();
-  const rows = await db
+  const exact = await db.selectFrom('client_accounts').selectAll().where('reference', '=', trimmed).executeTakeFirst();
+  if (exact) return exact;
+  return db
     .selectFrom('client_accounts')
     .selectAll()
-    .where((eb) =>
-      eb.or([eb('reference', '=', trimmed), eb(sql<string>`upper(trim(reference))`, '=', normalizeReference(trimmed))]),
-    )
-    .limit(2)
-    .execute();
-  return rows.find((r) => r.reference === trimmed) ?? rows[0];
+    .where(sql<string>`upper(trim(reference))`, '=', normalizeReference(trimmed))
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /** Proof that step 1 succeeded; only its SHA-256 is stored. Returns the token to carry to step 2. */

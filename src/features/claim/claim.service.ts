@@ -4,13 +4,22 @@ import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
 import { securityEvent } from '../../core/audit.ts';
 import { formatInstant } from '../../core/format.ts';
 import { hashAccessCode } from '../../core/security/access-code.ts';
-import { LIMITS, clearAttempts, forgetAttempt, lockedUntil, takeAttempts } from '../../core/security/attempts.ts';
+import { agencyOf } from '../../core/http/render.ts';
+import {
+  LIMITS,
+  clearAttempts,
+  forgetAttempt,
+  lockedUntil,
+  takeAttempt,
+  takeAttempts,
+  type Limit,
+} from '../../core/security/attempts.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword } from '../../core/security/passwords.ts';
-import { safeEqual } from '../../core/security/tokens.ts';
+import { safeEqual, sha256 } from '../../core/security/tokens.ts';
 import type { Db } from '../../db/db.ts';
 import type { AccountKind, ClientAccount } from '../../db/schema.ts';
-import { getAgency } from '../agency/agency.repository.ts';
+import type { Agency } from '../agency/agency.repository.ts';
 import { queueEmailConfirmation } from '../auth/auth.service.ts';
 import { findUserByEmail, holdersOfAccount, insertUser, linkAccount } from '../users/users.repository.ts';
 import {
@@ -53,7 +62,7 @@ export async function checkAccessCode(
   const { db, config } = app.deps;
   const now = app.deps.now();
   const refKey = normalizeReference(input.reference);
-  const details = { reference: refKey };
+  const userId = input.userId ?? null;
   // Counted before the check, so parallel requests cannot run more than the limit allows.
   const taken = await takeAttempts(
     db,
@@ -63,11 +72,14 @@ export async function checkAccessCode(
     ],
     now,
   );
+  const account = await findAccountByTypedReference(db, input.reference);
+  // People type their code into the Identifiant field: what they typed is never logged,
+  // only the account it names, if any.
+  const about = { accountId: account?.id ?? null, details: { reference: account?.reference ?? null } };
   if (!taken.ok) {
-    await securityEvent(req, db, { action: input.action, outcome: 'denied', userId: input.userId ?? null, details });
+    await securityEvent(req, db, { action: input.action, outcome: 'denied', userId, ...about });
     return { ok: false, lockedUntil: taken.lockedUntil };
   }
-  const account = await findAccountByTypedReference(db, input.reference);
   const codeHash = hashAccessCode(config.secrets.hmacKey, input.code);
   const valid =
     !!account &&
@@ -76,19 +88,13 @@ export async function checkAccessCode(
     safeEqual(account.access_code_hash, codeHash);
   if (!valid || !account) {
     // The attempts taken above stay as failures.
-    await securityEvent(req, db, { action: input.action, outcome: 'failure', userId: input.userId ?? null, details });
+    await securityEvent(req, db, { action: input.action, outcome: 'failure', userId, ...about });
     // The failure that reaches the limit already says when to retry.
     return { ok: false, lockedUntil: await currentLock(app, refKey, req.ip, now) };
   }
   await Promise.all(taken.ids.map((id) => forgetAttempt(db, id)));
   await clearAttempts(db, LIMITS.codePerReference, refKey);
-  await securityEvent(req, db, {
-    action: input.action,
-    outcome: 'success',
-    userId: input.userId ?? null,
-    accountId: account.id,
-    details,
-  });
+  await securityEvent(req, db, { action: input.action, outcome: 'success', userId, ...about });
   return { ok: true, account, codeHash };
 }
 
@@ -140,10 +146,49 @@ export type ClaimResult =
   | { ok: false; reason: 'errors'; errors: Record<string, string> };
 
 /**
+ * "This email already has a space" is an answer about someone else: one ticket gives it
+ * three times at most (a person who mistyped, or has two addresses), then the ticket is
+ * spent, so a ticket cannot be used to test a list of addresses.
+ */
+export const EMAIL_TAKEN_PER_TICKET: Limit = { scope: 'claim:email_taken', max: 3, windowMs: TICKET_TTL_MS };
+
+/**
+ * Counts one "email already has a space" answer for this ticket; past the limit the ticket
+ * is deleted and the person is answered as with an expired one.
+ */
+async function emailTakenAnswer(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  account: ClientAccount,
+  ticket: string,
+): Promise<ClaimResult> {
+  const { db } = app.deps;
+  const taken = await takeAttempt(db, EMAIL_TAKEN_PER_TICKET, sha256(ticket), app.deps.now());
+  if (!taken.taken) {
+    await deleteTicket(db, ticket);
+    await securityEvent(req, db, {
+      action: 'claim',
+      outcome: 'denied',
+      accountId: account.id,
+      details: { reason: 'email_taken_limit' },
+    });
+    return { ok: false, reason: 'invalid_ticket' };
+  }
+  await securityEvent(req, db, {
+    action: 'claim',
+    outcome: 'failure',
+    accountId: account.id,
+    details: { reason: 'email_taken' },
+  });
+  return { ok: false, reason: 'email_taken' };
+}
+
+/**
  * Step 2: creates the person's space. In one transaction the ticket and the still-unused
  * code are checked again, the code is marked used (conditionally: a double submit creates
- * one person only), the person is created, the account linked, and the mail with the
- * link that confirms the address put in the outbox.
+ * one person only), the person is created, the account linked, and put in the outbox: the
+ * mail with the link that confirms the address, and the notice to anyone who already
+ * held the account.
  */
 export async function claimAccount(
   app: FastifyInstance,
@@ -152,7 +197,7 @@ export async function claimAccount(
   input: ProfileInput,
 ): Promise<ClaimResult> {
   const { db } = app.deps;
-  const agency = await getAgency(db);
+  const agency = await agencyOf(req);
   const problems = checkPassword(input.password, {
     personal: [input.firstName, input.lastName, input.email, account.reference, agency.configured ? agency.name : null],
   });
@@ -160,15 +205,7 @@ export async function claimAccount(
   if (input.password !== input.confirm) {
     return { ok: false, reason: 'errors', errors: { confirm: 'Les deux mots de passe ne sont pas identiques.' } };
   }
-  if (await findUserByEmail(db, input.email)) {
-    await securityEvent(req, db, {
-      action: 'claim',
-      outcome: 'failure',
-      accountId: account.id,
-      details: { reason: 'email_taken' },
-    });
-    return { ok: false, reason: 'email_taken' };
-  }
+  if (await findUserByEmail(db, input.email)) return emailTakenAnswer(app, req, account, input.ticket);
   const passwordHash = await hashPassword(input.password);
   const now = app.deps.now();
   let outcome: 'ok' | 'invalid_ticket' | 'email_taken';
@@ -196,7 +233,7 @@ export async function claimAccount(
       });
       await linkAccount(trx, userId, account.id, now);
       await deleteTicket(trx, input.ticket);
-      await queueEmailConfirmation(app, trx, {
+      await queueEmailConfirmation(app, trx, agency, {
         id: userId,
         email: input.email,
         civility: input.civility,
@@ -210,6 +247,14 @@ export async function claimAccount(
         accountId: account.id,
         details: { reference: account.reference },
       });
+      // A code re-issued by the agency for a second person: whoever held the account already learns of it.
+      await queueAttachNotices(
+        trx,
+        agency,
+        account,
+        { id: userId, firstName: input.firstName, lastName: input.lastName },
+        now,
+      );
       return 'ok';
     });
   } catch (err) {
@@ -217,15 +262,7 @@ export async function claimAccount(
     if (await findUserByEmail(db, input.email)) outcome = 'email_taken';
     else throw err;
   }
-  if (outcome === 'email_taken') {
-    await securityEvent(req, db, {
-      action: 'claim',
-      outcome: 'failure',
-      accountId: account.id,
-      details: { reason: 'email_taken' },
-    });
-    return { ok: false, reason: 'email_taken' };
-  }
+  if (outcome === 'email_taken') return emailTakenAnswer(app, req, account, input.ticket);
   if (outcome === 'invalid_ticket') return { ok: false, reason: 'invalid_ticket' };
   return { ok: true, userId, email: input.email };
 }
@@ -253,6 +290,7 @@ export async function attachAccount(
   if (!check.ok) return { ok: false, reason: 'refused', lockedUntil: check.lockedUntil };
   const { account, codeHash } = check;
   const now = app.deps.now();
+  const agency = await agencyOf(req);
   const done = await db.transaction().execute(async (trx) => {
     if (await userHoldsAccount(trx, user.id, account.id)) return 'already_held' as const;
     if (!(await markCodeUsed(trx, account.id, now, codeHash))) return 'refused' as const;
@@ -264,7 +302,7 @@ export async function attachAccount(
       accountId: account.id,
       details: { reference: account.reference },
     });
-    await queueAttachNotices(trx, account, user, now);
+    await queueAttachNotices(trx, agency, account, user, now);
     return 'ok' as const;
   });
   if (done === 'already_held') return { ok: false, reason: 'already_held', account };
@@ -278,16 +316,19 @@ export function shortName(firstName: string, lastName: string): string {
   return initial ? `${firstName.trim()} ${initial.toUpperCase()}.` : firstName.trim();
 }
 
-/** Everyone who already held the account learns who attached it and when (in the attach's transaction). */
+/**
+ * Everyone who already held the account learns who added it to their space (attach or
+ * claim) and when; queued in that change's transaction.
+ */
 async function queueAttachNotices(
   trx: Db,
+  agency: Agency,
   account: ClientAccount,
-  attacher: { id: number; firstName: string; lastName: string },
+  newcomer: { id: number; firstName: string; lastName: string },
   now: Date,
 ): Promise<void> {
-  const holders = (await holdersOfAccount(trx, account.id)).filter((h) => h.id !== attacher.id);
+  const holders = (await holdersOfAccount(trx, account.id)).filter((h) => h.id !== newcomer.id);
   if (holders.length === 0) return;
-  const agency = await getAgency(trx);
   const contact = [
     agency.phone ? `par téléphone au ${agency.phone}` : null,
     agency.email ? `par email à ${agency.email}` : null,
@@ -302,7 +343,7 @@ async function queueAttachNotices(
         subject: 'Un compte a été rattaché à un autre espace client',
         greeting: greeting(h.civility, h.first_name, h.last_name),
         paragraphs: [
-          `Un compte a été rattaché à un autre espace client : le compte ${accountLabel(account)}, que vous suivez dans votre espace, a été ajouté le ${formatInstant(now.toISOString())} à l’espace de ${shortName(attacher.firstName, attacher.lastName)}, avec le mot de passe imprimé sur l’appel de fonds.`,
+          `Un compte a été rattaché à un autre espace client : le compte ${accountLabel(account)}, que vous suivez dans votre espace, a été ajouté le ${formatInstant(now.toISOString())} à l’espace de ${shortName(newcomer.firstName, newcomer.lastName)}, avec le mot de passe imprimé sur l’appel de fonds.`,
           'Cette personne voit désormais la situation de ce compte (solde, extrait de compte, documents).',
         ],
         after: [

@@ -77,7 +77,14 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
     );
     expect(pageText).toContain('Étape suivante');
 
-    c.cookies.set('palier_session', 'attacker-chosen-session-id');
+    // This browser still carries the cookie of an earlier session (someone else's, long idle).
+    const earlier = await createUser(t.db);
+    expect((await c.submit('/', { email: earlier.email, password: earlier.password }, '/connexion')).statusCode).toBe(
+      303,
+    );
+    const staleId = c.cookies.get('palier_session')!;
+    expect(staleId).toBeDefined();
+    t.clock.advance(2 * 60 * 60_000 + 60_000);
     const ticket = ticketOf(await step1(c, account.reference, account.accessCode));
 
     const form = await c.get(`/creer-mon-espace/etape-2?ticket=${ticket}`);
@@ -98,7 +105,10 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
 
     const sessionId = c.cookies.get('palier_session');
     expect(sessionId).toBeDefined();
-    expect(sessionId).not.toBe('attacker-chosen-session-id');
+    expect(sessionId).not.toBe(staleId);
+    const stale = new TestClient(t.app, { ip: c.ip });
+    stale.cookies.set('palier_session', staleId);
+    expect((await stale.get('/accueil')).statusCode).toBe(303);
     // Logged in: a logged-in page opens, and the flash of the claim is shown there.
     const after = await c.get('/creer-mon-espace');
     expect(after.statusCode).toBe(200);
@@ -256,6 +266,82 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
     expect(done.statusCode).toBe(303);
   });
 
+  it('answers "already has a space" three times per ticket at most, then treats the ticket as expired', async () => {
+    const holders = await Promise.all([1, 2, 3, 4].map(() => createUser(t.db)));
+    const account = await seedAccount(t.db, t.config);
+    const c = visitor();
+    const ticket = ticketOf(await step1(c, account.reference, account.accessCode));
+    for (const holder of holders.slice(0, 3)) {
+      const res = await step2(c, ticket, profile({ email: holder.email }));
+      expect(res.statusCode).toBe(409);
+      expect(textOf(res.body)).toContain('Cette adresse email a déjà un espace client');
+    }
+    // A fourth address to test: the ticket is spent, whatever the address.
+    const fourth = await step2(c, ticket, profile({ email: holders[3]!.email }));
+    expect(fourth.statusCode).toBe(400);
+    expect(textOf(fourth.body)).toContain('Recommencer la première étape');
+    expect(textOf(fourth.body)).not.toContain('déjà un espace client');
+    const csrf = csrfTokenOf((await c.get('/creer-mon-espace')).body);
+    const free = await c.post('/creer-mon-espace/etape-2', { ticket, ...profile() }, { csrf });
+    expect(free.statusCode).toBe(400);
+    expect(textOf(free.body)).toContain('Recommencer la première étape');
+    const denied = await t.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'claim')
+      .where('account_id', '=', account.id)
+      .where('outcome', '=', 'denied')
+      .execute();
+    expect(denied).toHaveLength(1);
+    // The paper code was not consumed: step 1 again, and the space is created.
+    expect((await accountRow(account.id)).access_code_used_at).toBeNull();
+    const again = ticketOf(await step1(c, account.reference, account.accessCode));
+    expect((await step2(c, again, profile())).statusCode).toBe(303);
+  });
+
+  it('tells whoever already held the account that a new space now holds it', async () => {
+    const account = await seedAccount(t.db, t.config, { kind: 'locataire' });
+    const holder = await createUser(t.db, { accountIds: [account.id], firstName: 'Jeanne', lastName: 'ROUX' });
+    const c = visitor();
+    const ticket = ticketOf(await step1(c, account.reference, account.accessCode));
+    const fields = profile({ firstName: 'Marc', lastName: 'LEBLANC' });
+    const done = await step2(c, ticket, fields);
+    expect(done.statusCode, textOf(done.body).slice(0, 600)).toBe(303);
+
+    const mail = await t.smtp.waitFor(holder.email, (m) => m.subject.includes('Un compte a été rattaché'));
+    expect(mail.text).toContain(`Locataire N° ${account.reference}`);
+    expect(mail.text).toContain('Marc L.');
+    expect(mail.text).not.toContain('LEBLANC');
+    expect(mail.text).toContain('contactez l’agence');
+    // The newcomer gets the confirmation of the address, not the notice.
+    await t.smtp.waitFor(fields.email, (m) => m.subject.includes('Confirmez votre adresse email'));
+    expect(
+      t.smtp.mails.filter((m) => m.to.includes(fields.email.toLowerCase()) && m.subject.includes('rattaché')),
+    ).toEqual([]);
+  });
+
+  it('never keeps what was typed as an identifiant in the audit trail, only the account it names', async () => {
+    const account = await seedAccount(t.db, t.config);
+    // People type their paper code into the Identifiant field.
+    const typed = `K7QM2XHP${Date.now()}`;
+    const since =
+      (await t.db.selectFrom('audit_events').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst())?.id ?? 0;
+    expect((await step1(visitor(), typed, 'PEU-IMPORTE-1')).statusCode).toBe(401);
+    expect((await step1(visitor(), account.reference.toLowerCase(), 'FAUX-CODE-9')).statusCode).toBe(401);
+    const events = await t.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'claim.code')
+      .where('id', '>', since)
+      .orderBy('id')
+      .execute();
+    expect(events.map((e) => [e.outcome, e.account_id, JSON.parse(e.details_json ?? '{}')])).toEqual([
+      ['failure', null, { reference: null }],
+      ['failure', account.id, { reference: account.reference }],
+    ]);
+    for (const e of events) expect(e.details_json ?? '').not.toContain(typed);
+  });
+
   it('shows every password policy failure beside the field', async () => {
     const account = await seedAccount(t.db, t.config, { firstName: 'Paul', lastName: 'DURAND' });
     const c = visitor();
@@ -309,27 +395,33 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
     const text = textOf(res.body);
     expect(text).toContain('Le formulaire contient 10 erreurs');
     for (const m of [
-      'Choisissez votre civilité.',
+      'Choisissez une civilité.',
       'Saisissez votre nom.',
       'Saisissez votre prénom.',
       'Saisissez votre adresse email.',
       'Choisissez un mot de passe.',
       'Confirmez le mot de passe.',
-      'Saisissez votre numéro de téléphone.',
+      'Saisissez un numéro de téléphone.',
       'Saisissez votre adresse.',
-      'Saisissez votre code postal.',
+      'Saisissez le code postal.',
       'Saisissez votre ville.',
     ]) {
       expect(text).toContain(m);
     }
-    const bad = await step2(c, ticket, profile({ postalCode: '3800', email: 'pas-une-adresse', phone: 'appelez-moi' }));
+    const bad = await step2(
+      c,
+      ticket,
+      profile({ postalCode: '38-000', email: 'pas-une-adresse', phone: 'appelez-moi' }),
+    );
     expect(bad.statusCode).toBe(400);
-    expect(textOf(bad.body)).toContain('Le code postal doit contenir 5 chiffres');
+    expect(textOf(bad.body)).toContain('Saisissez un code postal valide : 5 chiffres en France');
     expect(textOf(bad.body)).toContain('Saisissez une adresse email valide');
     expect(textOf(bad.body)).toContain('Saisissez un numéro de téléphone valide');
-    // "38 000" is a postal code typed with a space.
-    const spaced = await step2(c, ticket, profile({ postalCode: '38 000' }));
-    expect(spaced.statusCode).toBe(303);
+    // The same rules as the profile: a phone with +33, a foreign postal code.
+    const email = newEmail();
+    const abroad = await step2(c, ticket, profile({ email, postalCode: '1000', phone: '+32 2 123 45 67' }));
+    expect(abroad.statusCode, textOf(abroad.body).slice(0, 600)).toBe(303);
+    expect((await usersWithEmail(email))[0]!.postal_code).toBe('1000');
   });
 
   it('answers hostile input with French messages and escapes it in the form', async () => {
@@ -349,7 +441,7 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
     expect(huge.statusCode).toBe(400);
     const hugeText = textOf(huge.body);
     expect(hugeText).toContain('Le nom doit contenir au plus 100 caractères.');
-    expect(hugeText).toContain('Choisissez votre civilité.');
+    expect(hugeText).toContain('Choisissez une civilité dans la liste.');
     expect(hugeText).toContain('Cette adresse email est trop longue.');
     expect(hugeText).toContain('L’adresse doit contenir au plus 200 caractères.');
 

@@ -118,7 +118,6 @@ export function ClaimStep2Page({
           errors={fieldErrors}
           emailHint="Vous vous connecterez avec cette adresse ; un email vous demandera de la confirmer."
           afterEmail={<NewPasswordFields errors={errors} labels={PASSWORD_LABELS} />}
-          frenchPostalCode
         />
       </PostForm>
     </Layout>

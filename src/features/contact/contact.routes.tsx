@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { fieldErrors, renderPage } from '../../core/http/render.ts';
+import { agencyOf, fieldErrors, renderPage } from '../../core/http/render.ts';
 import { requireUser, setFlash } from '../../core/http/session.ts';
 import { retryTime } from '../../core/security/attempts.ts';
 import type { FormErrors } from '../../core/views/components.tsx';
 import type { ClientAccount } from '../../db/schema.ts';
-import { getAgency } from '../agency/agency.repository.ts';
 import { findManager } from '../accounts/accounts.repository.ts';
 import { accountSummary, loadOwnAccount } from '../accounts/accounts.service.ts';
 import { messageSchema } from './contact.schemas.ts';
@@ -29,7 +28,7 @@ export async function contactRoutes(app: FastifyInstance) {
   ) {
     const summary = await accountSummary(app, account);
     const manager = await findManager(db, account.manager_id);
-    const agency = await getAgency(db);
+    const agency = await agencyOf(req);
     return renderPage(
       req,
       reply,
@@ -49,7 +48,7 @@ export async function contactRoutes(app: FastifyInstance) {
   }
 
   app.get('/contact', { preHandler: requireUser }, async (req, reply) => {
-    const agency = await getAgency(db);
+    const agency = await agencyOf(req);
     const groups = await contactDirectory(app, req.user!.id);
     return renderPage(req, reply, (ctx) => <ContactPage ctx={ctx} agency={agency} groups={groups} />);
   });
@@ -85,7 +84,8 @@ export async function contactRoutes(app: FastifyInstance) {
         ? { kind: 'success', message: `Votre message a été envoyé à ${result.recipient}.` }
         : {
             kind: 'info',
-            message: `Votre message est enregistré, mais l’email à ${result.recipient} n’a pas pu partir. Pour une demande urgente, appelez l’agence.`,
+            message:
+              'Votre message est enregistré, mais il n’a pas pu être transmis par email : ni votre gestionnaire ni l’agence n’ont encore d’adresse email connue. Pour une demande urgente, appelez l’agence.',
           },
     );
     return reply.redirect(`/comptes/${account.id}/contact`, 303);

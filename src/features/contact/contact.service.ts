@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
 import { writeAudit } from '../../core/audit.ts';
+import { agencyOf } from '../../core/http/render.ts';
 import type { SessionUser } from '../../core/http/session.ts';
 import { LIMITS, lockedUntil, recordAttempt } from '../../core/security/attempts.ts';
 import type { ClientAccount, Manager } from '../../db/schema.ts';
-import { getAgency } from '../agency/agency.repository.ts';
 import { accountsOfUser, findBuilding, findManager } from '../accounts/accounts.repository.ts';
 import { accountTitle } from '../accounts/accounts.presenter.ts';
 import { findUserById } from '../users/users.repository.ts';
@@ -46,7 +46,7 @@ export async function sendMessage(
   }
 
   const manager = await findManager(db, account.manager_id);
-  const agency = await getAgency(db);
+  const agency = await agencyOf(req);
   const recipient = manager ? manager.name : agency.configured ? `l’agence ${agency.name}` : 'l’agence';
   const to = manager?.email ?? agency.email;
   const building = await findBuilding(db, account.building_id);
@@ -98,6 +98,7 @@ export async function sendMessage(
       accountId: account.id,
       ip: req.ip,
       details: { messageId: id, managerId: manager?.id ?? null },
+      at: now,
     });
     for (const m of mails) await enqueueMail(trx, m, now);
     return id;

@@ -185,6 +185,22 @@ describe.each(dialects)('Contact gestionnaires (%s)', (dialect) => {
     expect((await messagesOf(account.id))[0]!.manager_id).toBeNull();
   });
 
+  it('says plainly when neither the gestionnaire nor the agency has an email address', async () => {
+    const { account, client } = await owner();
+    await t.db.updateTable('client_accounts').set({ manager_id: null }).where('id', '=', account.id).execute();
+    await setAgency(t.db, { email: null });
+    try {
+      const res = await client.submit(`/comptes/${account.id}/contact`, { subject: 'Clés', body: 'Bonjour' });
+      expect(res.statusCode).toBe(303);
+      expect(textOf((await client.follow(res)).body)).toContain(
+        'Votre message est enregistré, mais il n’a pas pu être transmis par email : ni votre gestionnaire ni l’agence n’ont encore d’adresse email connue.',
+      );
+      expect(await messagesOf(account.id)).toHaveLength(1);
+    } finally {
+      await setAgency(t.db, { email: `accueil-${dialect}@cabinet-dauphin.test` });
+    }
+  });
+
   it('answers another client exactly like an account that does not exist, and stores nothing', async () => {
     const { account } = await owner();
     const stranger = await owner();

@@ -104,7 +104,7 @@ export async function profileRoutes(app: FastifyInstance) {
   });
 
   app.post('/profil/email/confirmation', { preHandler: requireUser }, async (req, reply) => {
-    const result = await resendEmailConfirmation(app, req.user!.id);
+    const result = await resendEmailConfirmation(app, req, req.user!.id);
     if (result === 'already') {
       setFlash(reply, { kind: 'info', message: 'Votre adresse email est déjà confirmée.' });
     } else if (result === 'sent') {

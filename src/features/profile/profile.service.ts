@@ -4,18 +4,19 @@ import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
 import { securityEvent, writeAudit } from '../../core/audit.ts';
 import { endAllSessions, startSession, type SessionUser } from '../../core/http/session.ts';
 import { formatInstant } from '../../core/format.ts';
+import { agencyOf } from '../../core/http/render.ts';
 import {
   LIMITS,
   clearAttempts,
   lockedUntil,
   recordAttempt,
   retryTime,
+  takeAttempt,
   type Limit,
 } from '../../core/security/attempts.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword, verifyPassword } from '../../core/security/passwords.ts';
 import type { User } from '../../db/schema.ts';
-import { getAgency } from '../agency/agency.repository.ts';
 import { passwordContext, queueEmailConfirmation } from '../auth/auth.service.ts';
 import { findUserById, normalizeEmail, setPassword } from '../users/users.repository.ts';
 import { updateUserDetails, type UserDetails } from './profile.repository.ts';
@@ -25,6 +26,12 @@ export type FormResult = { ok: true } | { ok: false; errors: Record<string, stri
 
 /** Re-sending the confirmation link: a few times an hour is plenty, and bounds mail abuse. */
 export const VERIFY_RESEND_LIMIT: Limit = { scope: 'verify:user', max: 3, windowMs: 60 * 60_000 };
+
+/** Asking to change the login address: each request mails two addresses, so a few an hour at most. */
+export const EMAIL_CHANGE_LIMIT: Limit = { scope: 'email_change:user', max: 5, windowMs: 60 * 60_000 };
+
+const EMAIL_CHANGE_LIMITED = (until: Date) =>
+  `Vous avez demandé plusieurs changements d’adresse email en peu de temps. Pour votre sécurité, vous pourrez faire une nouvelle demande après ${retryTime(until)}.`;
 
 const LOCKED_MESSAGE = (until: Date) =>
   `Trop de mots de passe erronés ont été saisis. Pour votre sécurité, réessayez après ${retryTime(until)}.`;
@@ -103,6 +110,7 @@ export async function updateProfile(
       userId,
       ip: req.ip,
       details: { fields: changed },
+      at: app.deps.now(),
     });
   });
   return changed;
@@ -126,6 +134,17 @@ export async function requestEmailChange(
   if (newEmail === normalizeEmail(user.email)) {
     return { ok: false, errors: { newEmail: 'Cette adresse est déjà celle de votre espace client.' }, status: 400 };
   }
+  // Counted before the password is checked: a wrong password uses up a request too.
+  const taken = await takeAttempt(db, EMAIL_CHANGE_LIMIT, String(user.id), app.deps.now());
+  if (!taken.taken) {
+    await securityEvent(req, db, {
+      action: 'email.change_request',
+      outcome: 'denied',
+      userId: user.id,
+      details: { reason: 'limited' },
+    });
+    return { ok: false, errors: { _form: EMAIL_CHANGE_LIMITED(taken.lockedUntil) }, status: 429 };
+  }
   const check = await checkCurrentPassword(
     app,
     req,
@@ -136,7 +155,7 @@ export async function requestEmailChange(
   );
   if (!check.ok) return check;
 
-  const agency = await getAgency(db);
+  const agency = await agencyOf(req);
   const notice = renderMail(agency, {
     to: user.email,
     subject: 'Demande de changement d’adresse email',
@@ -150,7 +169,7 @@ export async function requestEmailChange(
     ],
   });
   await db.transaction().execute(async (trx) => {
-    await queueEmailConfirmation(app, trx, user, newEmail);
+    await queueEmailConfirmation(app, trx, agency, user, newEmail);
     await enqueueMail(trx, notice, app.deps.now());
     await securityEvent(req, trx, { action: 'email.change_request', outcome: 'success', userId: user.id });
   });
@@ -160,6 +179,7 @@ export async function requestEmailChange(
 /** Sends the confirmation link of the current address again (a few times an hour at most). */
 export async function resendEmailConfirmation(
   app: FastifyInstance,
+  req: FastifyRequest,
   userId: number,
 ): Promise<'sent' | 'already' | { lockedUntil: Date }> {
   const { db } = app.deps;
@@ -168,9 +188,10 @@ export async function resendEmailConfirmation(
   if (user.email_verified_at) return 'already';
   const until = await lockedUntil(db, VERIFY_RESEND_LIMIT, String(user.id), now);
   if (until) return { lockedUntil: until };
+  const agency = await agencyOf(req);
   await db.transaction().execute(async (trx) => {
     await recordAttempt(trx, VERIFY_RESEND_LIMIT, String(user.id), now);
-    await queueEmailConfirmation(app, trx, user);
+    await queueEmailConfirmation(app, trx, agency, user);
   });
   return 'sent';
 }
@@ -190,7 +211,8 @@ export async function changePassword(
   const user = await loadUser(app, sessionUser.id);
   const check = await checkCurrentPassword(app, req, user, input.currentPassword, 'password.change', 'currentPassword');
   if (!check.ok) return check;
-  const problems = checkPassword(input.newPassword, await passwordContext(db, user));
+  const agency = await agencyOf(req);
+  const problems = checkPassword(input.newPassword, await passwordContext(db, user, agency));
   if (problems.length) return { ok: false, errors: { newPassword: problems[0]! }, status: 400 };
   if (input.newPassword === input.currentPassword) {
     return {
@@ -205,7 +227,6 @@ export async function changePassword(
 
   const now = app.deps.now();
   const passwordHash = await hashPassword(input.newPassword);
-  const agency = await getAgency(db);
   const notice = renderMail(agency, {
     to: user.email,
     subject: 'Votre mot de passe a été modifié',

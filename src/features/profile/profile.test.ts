@@ -149,15 +149,57 @@ describe.each(dialects)('Profil (%s)', (dialect) => {
     const mail = await t.smtp.waitFor(newEmail, (m) => m.subject.includes('Confirmez votre adresse'));
     const link = new URL(linkIn(mail, '/confirmer-email'));
 
-    const confirm = await new TestClient(t.app).get(link.pathname + link.search);
+    // Meanwhile: a session on another device, and a reset link mailed to the old address.
+    const elsewhere = await loginAs(t.app, user.email, user.password);
+    await new TestClient(t.app).submit('/mot-de-passe-oublie', { email: user.email });
+    const resetMail = await t.smtp.waitFor(user.email, (m) => m.subject.includes('nouveau mot de passe'));
+    const resetLink = new URL(linkIn(resetMail, '/nouveau-mot-de-passe'));
+    expect((await new TestClient(t.app).get(resetLink.pathname + resetLink.search)).statusCode).toBe(200);
+
+    const confirm = await client.get(link.pathname + link.search);
     expect(confirm.statusCode).toBe(200);
     expect(textOf(confirm.body)).toContain('Adresse email confirmée');
     expect((await userRow(user.id)).email).toBe(newEmail);
+    // The other session ended, and the link sent to the old address no longer works.
+    expect((await elsewhere.get('/profil')).statusCode).toBe(303);
+    const reset = await new TestClient(t.app).get(resetLink.pathname + resetLink.search);
+    expect(reset.statusCode).toBe(400);
+    expect(textOf(reset.body)).toContain('Ce lien n’est plus valable');
 
     await loginAs(t.app, newEmail, user.password);
     const old = await new TestClient(t.app).submit('/', { email: user.email, password: user.password }, '/connexion');
     expect(old.statusCode).toBe(401);
+    // The browser that followed the link stays logged in.
     expect(textOf((await client.get('/profil')).body)).toContain(`Email : ${newEmail} confirmée`);
+  });
+
+  it('limits email change requests to five an hour, with a French message', async () => {
+    const { user, client } = await person();
+    for (let i = 1; i <= 5; i++) {
+      const res = await client.submit(
+        '/profil',
+        { newEmail: `essai${i}-${dialect}-${user.id}@exemple.test`, emailPassword: user.password },
+        '/profil/email',
+      );
+      expect(res.statusCode).toBe(303);
+    }
+    const sixth = `essai6-${dialect}-${user.id}@exemple.test`;
+    const over = await client.submit('/profil', { newEmail: sixth, emailPassword: user.password }, '/profil/email');
+    expect(over.statusCode).toBe(429);
+    expect(textOf(over.body)).toContain('Vous avez demandé plusieurs changements d’adresse email en peu de temps');
+    expect(over.body).toContain(`value="${sixth}"`);
+    const pending = await t.db
+      .selectFrom('user_tokens')
+      .select('new_email')
+      .where('user_id', '=', user.id)
+      .where('purpose', '=', 'change_email')
+      .execute();
+    expect(pending.map((p) => p.new_email)).not.toContain(sixth);
+
+    // An hour later, a new request goes through.
+    t.clock.advance(60 * 60_000 + 1000);
+    const later = await client.submit('/profil', { newEmail: sixth, emailPassword: user.password }, '/profil/email');
+    expect(later.statusCode).toBe(303);
   });
 
   it('answers the same for an address that belongs to another space, and refuses it at confirmation', async () => {

@@ -1,15 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { securityEvent } from '../../core/audit.ts';
-import { AppError, notFound } from '../../core/errors.ts';
-import { fieldErrors, renderPage } from '../../core/http/render.ts';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../core/errors.ts';
+import { agencyOf, fieldErrors, renderPage } from '../../core/http/render.ts';
 import { requireUser } from '../../core/http/session.ts';
-import { getAgency } from '../agency/agency.repository.ts';
-import {
-  balancesOf,
-  buildingAndManagerOfAccount,
-  findAccountOfUser,
-  parseId,
-} from '../accounts/accounts.repository.ts';
+import { balancesOf, buildingAndManagerOfAccount } from '../accounts/accounts.repository.ts';
+import { loadOwnAccount } from '../accounts/accounts.service.ts';
 import { presentPayment } from './payment.presenter.ts';
 import {
   computeStatement,
@@ -25,29 +19,6 @@ import { PaymentPage, StatementPage } from './statements.views.tsx';
 export async function statementRoutes(app: FastifyInstance) {
   const { db } = app.deps;
 
-  /**
-   * The account named in the URL if this person holds it. Anything else — a malformed id,
-   * an id that does not exist, someone else's account — is the same 404.
-   */
-  async function accountOf(req: FastifyRequest, page: string) {
-    const raw = (req.params as { id?: unknown }).id;
-    const id = parseId(raw);
-    const account = id === null ? undefined : await findAccountOfUser(db, req.user!.id, id);
-    if (!account) {
-      if (id !== null) {
-        // The id goes in the details: it may not exist, so it cannot be a foreign key.
-        await securityEvent(req, db, {
-          action: 'account.read',
-          outcome: 'denied',
-          userId: req.user!.id,
-          details: { requestedAccountId: id, page },
-        });
-      }
-      throw notFound();
-    }
-    return account;
-  }
-
   async function statementOf(accountId: number, period: Period) {
     // Two queries whatever the length: the balance carried from before the period, then its lines.
     const [opening, lines] = await Promise.all([
@@ -58,7 +29,7 @@ export async function statementRoutes(app: FastifyInstance) {
   }
 
   app.get('/comptes/:id/extrait', { preHandler: requireUser }, async (req, reply) => {
-    const account = await accountOf(req, 'extrait');
+    const account = await loadOwnAccount(app, req);
     const header = presentStatementHeader(account, await buildingAndManagerOfAccount(db, account.id));
     const query = (req.query ?? {}) as Record<string, unknown>;
     const parsed = periodSchema.safeParse(query);
@@ -87,7 +58,7 @@ export async function statementRoutes(app: FastifyInstance) {
   });
 
   app.get('/comptes/:id/extrait.csv', { preHandler: requireUser }, async (req, reply) => {
-    const account = await accountOf(req, 'extrait.csv');
+    const account = await loadOwnAccount(app, req);
     const parsed = periodSchema.safeParse(req.query ?? {});
     if (!parsed.success) {
       const message = parsed.error.issues.map((i) => i.message).join(' ');
@@ -102,11 +73,11 @@ export async function statementRoutes(app: FastifyInstance) {
   });
 
   app.get('/comptes/:id/payer', { preHandler: requireUser }, async (req, reply) => {
-    const account = await accountOf(req, 'payer');
+    const account = await loadOwnAccount(app, req);
     const [place, balances, agency] = await Promise.all([
       buildingAndManagerOfAccount(db, account.id),
       balancesOf(db, [account.id]),
-      getAgency(db),
+      agencyOf(req),
     ]);
     const view = presentPayment({
       header: presentStatementHeader(account, place),
