@@ -25,6 +25,8 @@ export interface GenerateOptions {
   /** Accounts that get exactly `bigStatementLines` lines, each held by a different person. */
   bigAccounts?: number;
   bigStatementLines?: number;
+  /** People for the soak (`npm run bench` with BENCH_ONLY=soak…), none holding a big account. */
+  soakPeople?: number;
 }
 
 export interface BenchPerson {
@@ -53,6 +55,8 @@ export interface GeneratedData {
   statementTargets: { person: BenchPerson; accountId: number; lines: number }[];
   /** Other people, for the login benchmark. */
   loginPeople: BenchPerson[];
+  /** Yet others, for the soak: ordinary people, the line count of each of their accounts alongside. */
+  soakPeople: (BenchPerson & { lines: number[] })[];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -725,6 +729,13 @@ export async function generate(o: GenerateOptions): Promise<GeneratedData> {
       .filter((p) => !homePeople.some((h) => h.userId === p.userId))
       .slice(0, 20)
       .map(asBench);
+    const taken = new Set([...homePeople, ...loginPeople].map((p) => p.userId));
+    const others = rest.filter((p) => !taken.has(p.userId!));
+    const nSoak = o.soakPeople ?? 200;
+    if (others.length < nSoak) throw new Error(`only ${others.length} people available for the soak, ${nSoak} asked`);
+    // Evenly spaced among the others, so the pool spreads over the whole agency.
+    const stride = Math.floor(others.length / nSoak);
+    const soakPool = others.filter((_, i) => i % stride === 0).slice(0, nSoak);
 
     // Line counts: the big accounts get exactly `bigLines`; the others share the rest, tenants
     // and landlords (monthly) a little more than co-owners (quarterly), summing exactly to nLines.
@@ -782,6 +793,10 @@ export async function generate(o: GenerateOptions): Promise<GeneratedData> {
       homePeople,
       statementTargets: bigOwners.map((p) => ({ person: asBench(p), accountId: p.accountIds[0]!, lines: bigLines })),
       loginPeople,
+      soakPeople: soakPool.slice(0, nSoak).map((p) => ({
+        ...asBench(p),
+        lines: p.accountIds.map((id) => counts[id - 1]!),
+      })),
     };
   } catch (err) {
     await w.abort().catch(() => undefined);

@@ -12,11 +12,20 @@
  *      served by the same app instance behind the same plugins and the same session cookie;
  *    - logins (POST /connexion with a valid CSRF token) against bare argon2 verifications
  *      (verifyPassword) at the same concurrency, run by the server process itself.
- * Every response is checked (status, byte size, redirect target); any unexpected answer or
- * connection error makes the run fail with exit code 1.
+ * 4. The soak (bench/soak.ts): two real instances (src/server.ts) on the same data, 200
+ *    people each reading their home page and their statements in turn, every client's
+ *    requests alternating between the two instances, for 60 s; requests per second and
+ *    p50 / p90 / p99 / max latencies per page, per instance and overall, each instance's
+ *    memory and CPU.
+ * Every response is checked (status, byte size, redirect target); any unexpected answer,
+ * connection error or timeout (or an error logged by a soak instance) makes the run fail
+ * with exit code 1.
  *
  * Settings: BENCH_SECONDS (10, per measured target), BENCH_WARMUP_SECONDS (2),
- * BENCH_CONNECTIONS (10), BENCH_ROUNDS (4), BENCH_DATABASE_URL (unset: SQLite), BENCH_ONLY (home,statement,login).
+ * BENCH_CONNECTIONS (10), BENCH_ROUNDS (4), BENCH_DATABASE_URL (unset: SQLite),
+ * BENCH_SOAK_SECONDS (60), BENCH_SOAK_CLIENTS (200), BENCH_SOAK_TIMEOUT_SECONDS (10),
+ * BENCH_SOAK_LOG_DIR (unset: the instances' logs are deleted with the temporary DATA_DIR),
+ * BENCH_ONLY (home,statement,login,soak).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,8 +39,10 @@ import pg from 'pg';
 import { loadSecrets } from '../src/config.ts';
 import { hashPassword } from '../src/core/security/passwords.ts';
 import { createDb, dialectOf, migrateToLatest } from '../src/db/db.ts';
-import { generate, type BenchPerson, type GeneratedData } from './generate.ts';
+import { generate, type GeneratedData } from './generate.ts';
+import { fetchPage, homeCheck, loginForm, logIn, PASSWORD, statementPath, statementRowsCheck } from './http.ts';
 import type { Argon2Request, Argon2Result, ServerArgs, ServerMessage } from './server.ts';
+import { runSoak, stopSoakInstances } from './soak.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -50,14 +61,15 @@ const CONNECTIONS = Math.round(positiveNumber('BENCH_CONNECTIONS', 10));
 const ROUNDS = Math.round(positiveNumber('BENCH_ROUNDS', 4));
 const SETTLE_MS = 500;
 const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL || null;
-const PARTS = ['home', 'statement', 'login'] as const;
-/** BENCH_ONLY=login (or home,statement…) runs part of the bench, for working on one page. */
+const SOAK_SECONDS = positiveNumber('BENCH_SOAK_SECONDS', 60);
+const SOAK_CLIENTS = Math.round(positiveNumber('BENCH_SOAK_CLIENTS', 200));
+const SOAK_TIMEOUT_MS = positiveNumber('BENCH_SOAK_TIMEOUT_SECONDS', 10) * 1000;
+const PARTS = ['home', 'statement', 'login', 'soak'] as const;
+/** BENCH_ONLY=login (or home,statement…, or soak) runs part of the bench, for working on one page. */
 const ONLY = new Set((process.env.BENCH_ONLY || PARTS.join(',')).split(',').map((s) => s.trim()));
 for (const part of ONLY)
   if (!(PARTS as readonly string[]).includes(part))
     throw new Error(`BENCH_ONLY: unknown part "${part}" (${PARTS.join(', ')})`);
-/** Meets the password policy; every generated person shares it (and its hash). */
-const PASSWORD = 'Banc-D3ssai-Palier';
 
 // ---------------------------------------------------------------------------------------
 // Formatting
@@ -142,60 +154,6 @@ async function stopServer(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
-}
-
-// ---------------------------------------------------------------------------------------
-// HTTP as a browser does it: CSRF cookie + token from the login page, then the session cookie.
-
-function cookiesFrom(res: Response, jar: Map<string, string>): Map<string, string> {
-  for (const line of res.headers.getSetCookie()) {
-    const [pair] = line.split(';');
-    const eq = pair!.indexOf('=');
-    const name = pair!.slice(0, eq).trim();
-    const value = pair!.slice(eq + 1).trim();
-    if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) jar.delete(name);
-    else jar.set(name, value);
-  }
-  return jar;
-}
-
-const cookieHeader = (jar: Map<string, string>) => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-
-interface LoginForm {
-  cookie: string;
-  body: string;
-}
-
-/** What a browser holds after opening the login page: the CSRF cookie, and the form filled in. */
-async function loginForm(base: string, email: string): Promise<LoginForm> {
-  const res = await fetch(`${base}/`, { redirect: 'manual' });
-  const html = await res.text();
-  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-  if (res.status !== 200 || !token)
-    throw new Error(`login page: status ${res.status}, CSRF token ${token ? 'found' : 'missing'}`);
-  return {
-    cookie: cookieHeader(cookiesFrom(res, new Map())),
-    body: new URLSearchParams({ _csrf: token, email, password: PASSWORD }).toString(),
-  };
-}
-
-/** Logs a person in through POST /connexion; returns the Cookie header of the session. */
-async function logIn(base: string, person: BenchPerson): Promise<string> {
-  const form = await loginForm(base, person.email);
-  const res = await fetch(`${base}/connexion`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.body,
-  });
-  await res.arrayBuffer();
-  if (res.status !== 303 || res.headers.get('location') !== '/accueil') {
-    throw new Error(`login of ${person.email}: status ${res.status}, location ${res.headers.get('location')}`);
-  }
-  const jar = cookiesFrom(res, new Map(form.cookie.split('; ').map((c) => c.split('=', 2) as [string, string])));
-  if (![...jar.keys()].some((k) => k.endsWith('palier_session')))
-    throw new Error(`login of ${person.email}: no session cookie`);
-  return cookieHeader(jar);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -408,26 +366,6 @@ async function compare(
 // ---------------------------------------------------------------------------------------
 // Pages
 
-function statementPath(accountId: number): string {
-  // No period: the full statement, as the page shows it by default.
-  return `/comptes/${accountId}/extrait`;
-}
-
-/** One GET as the person, checked like a reader would: 200, and the content that must be there. */
-async function fetchPage(
-  base: string,
-  cookie: string,
-  url: string,
-  check: (html: string) => string | null,
-): Promise<number> {
-  const res = await fetch(`${base}${url}`, { headers: { cookie }, redirect: 'manual' });
-  const buf = Buffer.from(await res.arrayBuffer());
-  if (res.status !== 200) throw new Error(`GET ${url}: status ${res.status}, expected 200`);
-  const problem = check(buf.toString('utf8'));
-  if (problem) throw new Error(`GET ${url}: ${problem}`);
-  return buf.length;
-}
-
 /** The same requests pointed at the static route, each with the byte size of its page. */
 const staticTwin = (t: Target): Target => ({ ...t, path: `/bench/static/${t.expectBytes}` });
 
@@ -444,14 +382,20 @@ function printReport(o: {
   const c = o.data.counts;
   const lines: string[] = [];
   lines.push('');
-  lines.push(
-    `Palier bench — ${o.dbLabel}; ${CONNECTIONS} connections; ${SECONDS} s per target in ${ROUNDS} slices alternating with its baseline, after ${WARMUP_SECONDS} s of warm-up each`,
-  );
+  lines.push(`Palier bench — ${o.dbLabel}`);
   lines.push(
     `Data: ${int(c.accounts)} client accounts (${int(c.coproprietaire)} copropriétaires, ${int(c.locataire)} locataires, ${int(c.proprietaire)} propriétaires), ` +
       `${int(c.ledgerLines)} ledger lines, ${int(c.buildings)} buildings, ${int(c.lots)} lots, ${c.managers} managers, ${int(c.users)} people holding ${int(c.userAccounts)} accounts`,
   );
   lines.push(`      generated in ${secs(o.generationMs)}; database size ${mb(o.dbBytes)}`);
+  if (!o.pairs.length) {
+    console.log(lines.join('\n'));
+    return;
+  }
+  lines.push('');
+  lines.push(
+    `Ratios: ${CONNECTIONS} connections; ${SECONDS} s per target in ${ROUNDS} slices alternating with its baseline, after ${WARMUP_SECONDS} s of warm-up each`,
+  );
   lines.push(
     `Machine: ${availableParallelism()} CPUs, load average ${o.loadBefore.toFixed(1)} before measuring, ${loadavg()[0]!.toFixed(1)} after (1 min; the bench itself accounts for about 2)`,
   );
@@ -478,6 +422,100 @@ function printReport(o: {
   console.log(lines.join('\n'));
 }
 
+/** The ratios against same-run baselines, on the bench server (bench/server.ts). */
+async function measureRatios(o: {
+  dataDir: string;
+  databaseUrl: string;
+  data: GeneratedData;
+  passwordHash: string;
+  onServer: (child: ChildProcess) => void;
+}): Promise<{ pairs: (Pair & { note: string })[]; loadBefore: number }> {
+  const server = await startServer({ dataDir: o.dataDir, databaseUrl: o.databaseUrl });
+  o.onServer(server.child);
+  const base = server.base;
+  const { data, passwordHash } = o;
+
+  // Sessions as a browser holds them: one login per person, through HTTP.
+  const cookieOf = new Map<number, string>();
+  const needSessions = [
+    ...(ONLY.has('home') ? data.homePeople : []),
+    ...(ONLY.has('statement') ? data.statementTargets.map((s) => s.person) : []),
+  ];
+  for (const p of needSessions) cookieOf.set(p.userId, await logIn(base, p));
+  if (cookieOf.size) console.log(`  ${cookieOf.size} people logged in`);
+
+  const pairs: (Pair & { note: string })[] = [];
+  const loadBefore = loadavg()[0]!;
+  console.log('Measuring…');
+  if (ONLY.has('home')) {
+    const targets: Target[] = [];
+    for (const p of data.homePeople) {
+      const cookie = cookieOf.get(p.userId)!;
+      const bytes = await fetchPage(base, cookie, '/accueil', homeCheck);
+      targets.push({ method: 'GET', path: '/accueil', headers: { cookie }, expectStatus: 200, expectBytes: bytes });
+    }
+    const sizes = targets.map((t) => t.expectBytes!);
+    const mean = average(sizes);
+    const pair = await compare(
+      { label: 'home page /accueil', load: httpLoad(base, targets), bytes: mean },
+      {
+        label: '  static page, same sizes, same session',
+        load: httpLoad(base, targets.map(staticTwin)),
+        bytes: mean,
+      },
+    );
+    pairs.push({
+      ...pair,
+      note: `${data.homePeople.length} people with 1–3 accounts, pages of ${int(Math.min(...sizes))}–${int(Math.max(...sizes))} bytes`,
+    });
+  }
+  if (ONLY.has('statement')) {
+    const lines = data.statementTargets[0]!.lines;
+    const targets: Target[] = [];
+    for (const s of data.statementTargets) {
+      const cookie = cookieOf.get(s.person.userId)!;
+      const url = statementPath(s.accountId);
+      const bytes = await fetchPage(base, cookie, url, statementRowsCheck(s.lines));
+      targets.push({ method: 'GET', path: url, headers: { cookie }, expectStatus: 200, expectBytes: bytes });
+    }
+    const mean = average(targets.map((t) => t.expectBytes!));
+    const pair = await compare(
+      { label: `statement /comptes/:id/extrait (${int(lines)} lines)`, load: httpLoad(base, targets), bytes: mean },
+      {
+        label: '  static page, same sizes, same session',
+        load: httpLoad(base, targets.map(staticTwin)),
+        bytes: mean,
+      },
+    );
+    pairs.push({ ...pair, note: `${targets.length} accounts of ${int(lines)} lines, one person each` });
+  }
+  if (ONLY.has('login')) {
+    const targets: Target[] = [];
+    for (const p of data.loginPeople) {
+      const form = await loginForm(base, p.email);
+      targets.push({
+        method: 'POST',
+        path: '/connexion',
+        headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.body,
+        expectStatus: 303,
+        expectLocation: '/accueil',
+      });
+    }
+    // The verifications run in the server process between login slices, with nothing else going on.
+    const pair = await compare(
+      { label: 'login POST /connexion', load: httpLoad(base, targets), bytes: null },
+      {
+        label: `  argon2 verifyPassword alone, ${CONNECTIONS} at a time`,
+        load: argon2Load(server.child, passwordHash),
+        bytes: null,
+      },
+    );
+    pairs.push({ ...pair, note: `${targets.length} people, each login a new session` });
+  }
+  return { pairs, loadBefore };
+}
+
 async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'palier-bench-'));
   let benchDb: BenchDb | null = null;
@@ -485,6 +523,7 @@ async function main() {
   const cleanup = async () => {
     if (child) await stopServer(child).catch(() => undefined);
     child = null;
+    await stopSoakInstances();
     if (benchDb) await benchDb.drop().catch((e: unknown) => console.error('could not drop the bench database:', e));
     benchDb = null;
     rmSync(dataDir, { recursive: true, force: true });
@@ -507,105 +546,51 @@ async function main() {
       target: benchDb.url.replace(/^sqlite:/, ''),
       hmacKey: secrets.hmacKey,
       passwordHash,
+      soakPeople: SOAK_CLIENTS,
     });
     const generationMs = performance.now() - t0;
     const dbBytes = await benchDb.size();
     console.log(`  ${int(data.counts.ledgerLines)} ledger lines in ${secs(generationMs)}, ${mb(dbBytes)}`);
 
-    const server = await startServer({ dataDir, databaseUrl: benchDb.url });
-    child = server.child;
-    const base = server.base;
-
-    // Sessions as a browser holds them: one login per person, through HTTP.
-    const cookieOf = new Map<number, string>();
-    const needSessions = [
-      ...(ONLY.has('home') ? data.homePeople : []),
-      ...(ONLY.has('statement') ? data.statementTargets.map((s) => s.person) : []),
-    ];
-    for (const p of needSessions) cookieOf.set(p.userId, await logIn(base, p));
-    if (cookieOf.size) console.log(`  ${cookieOf.size} people logged in`);
-
-    const pairs: (Pair & { note: string })[] = [];
-    const loadBefore = loadavg()[0]!;
-    console.log('Measuring…');
-    if (ONLY.has('home')) {
-      const targets: Target[] = [];
-      for (const p of data.homePeople) {
-        const cookie = cookieOf.get(p.userId)!;
-        const bytes = await fetchPage(base, cookie, '/accueil', (html) =>
-          html.includes('Bienvenue') ? null : 'no « Bienvenue »',
-        );
-        targets.push({ method: 'GET', path: '/accueil', headers: { cookie }, expectStatus: 200, expectBytes: bytes });
-      }
-      const sizes = targets.map((t) => t.expectBytes!);
-      const mean = average(sizes);
-      const pair = await compare(
-        { label: 'home page /accueil', load: httpLoad(base, targets), bytes: mean },
-        {
-          label: '  static page, same sizes, same session',
-          load: httpLoad(base, targets.map(staticTwin)),
-          bytes: mean,
-        },
-      );
-      pairs.push({
-        ...pair,
-        note: `${data.homePeople.length} people with 1–3 accounts, pages of ${int(Math.min(...sizes))}–${int(Math.max(...sizes))} bytes`,
+    const ratioParts = PARTS.filter((p) => p !== 'soak' && ONLY.has(p));
+    if (ratioParts.length) {
+      const { pairs, loadBefore } = await measureRatios({
+        dataDir,
+        databaseUrl: benchDb.url,
+        data,
+        passwordHash,
+        onServer: (c) => (child = c),
       });
-    }
-    if (ONLY.has('statement')) {
-      const lines = data.statementTargets[0]!.lines;
-      const targets: Target[] = [];
-      for (const s of data.statementTargets) {
-        const cookie = cookieOf.get(s.person.userId)!;
-        const url = statementPath(s.accountId);
-        const bytes = await fetchPage(base, cookie, url, (html) => {
-          const rows = html.match(/<tr[\s>]/g)?.length ?? 0;
-          return rows >= s.lines ? null : `${rows} table rows, expected at least ${s.lines} (the full statement)`;
-        });
-        targets.push({ method: 'GET', path: url, headers: { cookie }, expectStatus: 200, expectBytes: bytes });
+      // The bench server leaves the machine to the soak's two instances.
+      if (child) await stopServer(child);
+      child = null;
+      printReport({ dbLabel: benchDb.label, data, generationMs, dbBytes, loadBefore, pairs });
+      const failures = pairs.flatMap((p) => [p.target, p.baseline]).filter((m) => m.bad > 0);
+      if (failures.length) {
+        console.error('\nFAILED: unexpected answers');
+        for (const m of failures) for (const s of m.badSamples) console.error(`  ${m.label.trim()}: ${s}`);
+        process.exitCode = 1;
       }
-      const mean = average(targets.map((t) => t.expectBytes!));
-      const pair = await compare(
-        { label: `statement /comptes/:id/extrait (${int(lines)} lines)`, load: httpLoad(base, targets), bytes: mean },
-        {
-          label: '  static page, same sizes, same session',
-          load: httpLoad(base, targets.map(staticTwin)),
-          bytes: mean,
-        },
-      );
-      pairs.push({ ...pair, note: `${targets.length} accounts of ${int(lines)} lines, one person each` });
+    } else {
+      printReport({ dbLabel: benchDb.label, data, generationMs, dbBytes, loadBefore: loadavg()[0]!, pairs: [] });
     }
-    if (ONLY.has('login')) {
-      const targets: Target[] = [];
-      for (const p of data.loginPeople) {
-        const form = await loginForm(base, p.email);
-        targets.push({
-          method: 'POST',
-          path: '/connexion',
-          headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-          body: form.body,
-          expectStatus: 303,
-          expectLocation: '/accueil',
-        });
+    if (ONLY.has('soak')) {
+      console.log('');
+      const soak = await runSoak({
+        dataDir,
+        databaseUrl: benchDb.url,
+        dbLabel: benchDb.label,
+        people: data.soakPeople,
+        seconds: SOAK_SECONDS,
+        timeoutMs: SOAK_TIMEOUT_MS,
+        keepLogsIn: process.env.BENCH_SOAK_LOG_DIR ? path.resolve(process.env.BENCH_SOAK_LOG_DIR) : null,
+      });
+      console.log(soak.lines.join('\n'));
+      if (soak.failures.length) {
+        console.error('\nFAILED: soak');
+        for (const f of soak.failures) console.error(`  ${f}`);
+        process.exitCode = 1;
       }
-      // The verifications run in the server process between login slices, with nothing else going on.
-      const pair = await compare(
-        { label: 'login POST /connexion', load: httpLoad(base, targets), bytes: null },
-        {
-          label: `  argon2 verifyPassword alone, ${CONNECTIONS} at a time`,
-          load: argon2Load(server.child, passwordHash),
-          bytes: null,
-        },
-      );
-      pairs.push({ ...pair, note: `${targets.length} people, each login a new session` });
-    }
-
-    printReport({ dbLabel: benchDb.label, data, generationMs, dbBytes, loadBefore, pairs });
-    const failures = pairs.flatMap((p) => [p.target, p.baseline]).filter((m) => m.bad > 0);
-    if (failures.length) {
-      console.error('\nFAILED: unexpected answers');
-      for (const m of failures) for (const s of m.badSamples) console.error(`  ${m.label.trim()}: ${s}`);
-      process.exitCode = 1;
     }
   } finally {
     await cleanup();
