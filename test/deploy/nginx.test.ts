@@ -10,7 +10,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSecrets } from '../../src/config.ts';
 import { setAgency } from '../../src/features/agency/agency.repository.ts';
-import { CHROMIUM, clickAndLoad, mainText } from '../e2e/browser.ts';
+import { CHROMIUM, CHROMIUM_ARGS, clickAndLoad, mainText } from '../e2e/browser.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
 import { addLedger, createBuilding, createManager, seedAccount } from '../helpers/factories.ts';
 import { TEST_LOG_DIR } from '../helpers/log-dir.ts';
@@ -446,15 +446,7 @@ describe.skipIf(skip)('the deployment guide’s nginx in front of two Palier ins
       viewport: { width: 1280, height: 800 },
       locale: 'fr-FR',
       timezoneId: 'Europe/Paris',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
+      args: CHROMIUM_ARGS,
     });
     context.setDefaultTimeout(15_000);
     const page: Page = context.pages()[0] ?? (await context.newPage());

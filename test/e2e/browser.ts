@@ -19,6 +19,17 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+/** Debian's Chromium as root, headless, reaching nothing but the app on this machine. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
 /** A fresh Chromium profile in a temp folder, headless, nothing fetched from the network but the app. */
 export async function launch(opts: { javaScriptEnabled: boolean }): Promise<Browser> {
   const profile = mkdtempSync(path.join(tmpdir(), 'palier-chromium-'));
@@ -29,15 +40,7 @@ export async function launch(opts: { javaScriptEnabled: boolean }): Promise<Brow
     viewport: { width: 1280, height: 800 },
     locale: 'fr-FR',
     timezoneId: 'Europe/Paris',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
+    args: CHROMIUM_ARGS,
   });
   context.setDefaultTimeout(10_000);
   const page = context.pages()[0] ?? (await context.newPage());
