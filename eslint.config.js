@@ -27,7 +27,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config.ts', 'src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts'],
+    files: [
+      'src/config.ts',
+      'src/**/*.test.ts',
+      'src/**/*.test.tsx',
+      'test/**',
+      'bench/**',
+      'bin/**',
+      'vitest.config.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
 );
