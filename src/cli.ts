@@ -1,3 +1,4 @@
+import { electronicFormatIBAN, isSEPACountry, isValidBIC, isValidIBAN } from 'ibantools';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -157,64 +158,18 @@ const codesCommand: Command = async (args, { config, io }) => {
 // ---------------------------------------------------------------------------
 // agence
 
-/** IBAN lengths of the SEPA countries: "Payer" by transfer only makes sense in euros. */
-const SEPA_IBAN_LENGTHS: Record<string, number> = {
-  AD: 24,
-  AT: 20,
-  BE: 16,
-  BG: 22,
-  CH: 21,
-  CY: 28,
-  CZ: 24,
-  DE: 22,
-  DK: 18,
-  EE: 20,
-  ES: 24,
-  FI: 18,
-  FR: 27,
-  GB: 22,
-  GI: 23,
-  GR: 27,
-  HR: 21,
-  HU: 28,
-  IE: 22,
-  IS: 26,
-  IT: 27,
-  LI: 21,
-  LT: 20,
-  LU: 20,
-  LV: 21,
-  MC: 27,
-  MT: 31,
-  NL: 18,
-  NO: 15,
-  PL: 28,
-  PT: 25,
-  RO: 24,
-  SE: 24,
-  SI: 19,
-  SK: 24,
-  SM: 27,
-  VA: 22,
-};
-
-/** The IBAN without spaces, or null when its country, length or mod-97 check digits are wrong. */
+/**
+ * The IBAN without spaces, or null unless it is valid (country format, length, mod-97
+ * check digits) and from a SEPA country: "Payer" by transfer only makes sense in euros.
+ */
 export function normalizeIban(input: string): string | null {
-  const iban = input.replace(/[\s\u00a0-]/g, '').toUpperCase();
-  if (!/^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(iban)) return null;
-  if (SEPA_IBAN_LENGTHS[iban.slice(0, 2)] !== iban.length) return null;
-  const rearranged = iban.slice(4) + iban.slice(0, 4);
-  let remainder = 0;
-  for (const ch of rearranged) {
-    const digits = ch >= 'A' ? String(ch.charCodeAt(0) - 55) : ch;
-    for (const d of digits) remainder = (remainder * 10 + Number(d)) % 97;
-  }
-  return remainder === 1 ? iban : null;
+  const iban = electronicFormatIBAN(input.replace(/[\u00a0-]/g, ''));
+  return iban && isValidIBAN(iban) && isSEPACountry(iban.slice(0, 2)) ? iban : null;
 }
 
 export function normalizeBic(input: string): string | null {
   const bic = input.replace(/\s/g, '').toUpperCase();
-  return /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/.test(bic) ? bic : null;
+  return isValidBIC(bic) ? bic : null;
 }
 
 /** The logo's extension judged from its content, never from its name. */
