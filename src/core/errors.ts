@@ -21,9 +21,3 @@ export const notFound = () =>
     'Cette page n’existe pas ou n’est plus disponible.',
     404,
   );
-
-/** One problem in a submitted form or an imported file, in French. */
-export interface FieldIssue {
-  field: string;
-  message: string;
-}

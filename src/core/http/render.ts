@@ -71,7 +71,3 @@ export function fieldErrors(issues: { path: PropertyKey[]; message: string }[]):
   }
   return out;
 }
-
-export function clientIp(req: FastifyRequest): string {
-  return req.ip;
-}

@@ -1,10 +1,10 @@
+import { accountTitle } from '../accounts/accounts.presenter.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fieldErrors, renderPage } from '../../core/http/render.ts';
 import { requireUser, setFlash, startSession } from '../../core/http/session.ts';
 import { retryTime } from '../../core/security/attempts.ts';
 import { codeSchema, PROFILE_LABELS, profileSchema, ticketSchema } from './claim.schemas.ts';
 import {
-  accountLabel,
   accountOfTicket,
   attachAccount,
   checkAccessCode,
@@ -162,7 +162,7 @@ export async function claimRoutes(app: FastifyInstance) {
         return renderPage(
           req,
           reply,
-          (ctx) => <AttachPage ctx={ctx} alreadyHeld={accountLabel(result.account)} />,
+          (ctx) => <AttachPage ctx={ctx} alreadyHeld={accountTitle(result.account)} />,
           409,
         );
       }
@@ -176,7 +176,7 @@ export async function claimRoutes(app: FastifyInstance) {
     }
     // More rights than a moment ago: a new session id.
     await startSession(app, req, reply, user.id);
-    setFlash(reply, { kind: 'success', message: `Compte ${accountLabel(result.account)} ajouté à votre espace.` });
+    setFlash(reply, { kind: 'success', message: `Compte ${accountTitle(result.account)} ajouté à votre espace.` });
     return reply.redirect(`/accueil?onglet=${result.account.kind}`, 303);
   });
 }

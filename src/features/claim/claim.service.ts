@@ -18,7 +18,8 @@ import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword } from '../../core/security/passwords.ts';
 import { safeEqual, sha256 } from '../../core/security/tokens.ts';
 import type { Db } from '../../db/db.ts';
-import type { AccountKind, ClientAccount } from '../../db/schema.ts';
+import type { ClientAccount } from '../../db/schema.ts';
+import { accountTitle } from '../accounts/accounts.presenter.ts';
 import type { Agency } from '../agency/agency.repository.ts';
 import { queueEmailConfirmation } from '../auth/auth.service.ts';
 import { findUserByEmail, holdersOfAccount, insertUser, linkAccount } from '../users/users.repository.ts';
@@ -34,17 +35,6 @@ import {
 import type { ProfileInput } from './claim.schemas.ts';
 
 export const TICKET_TTL_MS = 30 * 60_000;
-
-const KIND_LABELS: Record<AccountKind, string> = {
-  coproprietaire: 'Copropriétaire',
-  locataire: 'Locataire',
-  proprietaire: 'Propriétaire',
-};
-
-/** "Copropriétaire N° C1024", as the account is named on the home page. */
-export function accountLabel(account: Pick<ClientAccount, 'kind' | 'reference'>): string {
-  return `${KIND_LABELS[account.kind]} N° ${account.reference}`;
-}
 
 export type CodeCheck =
   { ok: true; account: ClientAccount; codeHash: string } | { ok: false; lockedUntil: Date | null };
@@ -343,7 +333,7 @@ async function queueAttachNotices(
         subject: 'Un compte a été rattaché à un autre espace client',
         greeting: greeting(h.civility, h.first_name, h.last_name),
         paragraphs: [
-          `Un compte a été rattaché à un autre espace client : le compte ${accountLabel(account)}, que vous suivez dans votre espace, a été ajouté le ${formatInstant(now.toISOString())} à l’espace de ${shortName(newcomer.firstName, newcomer.lastName)}, avec le mot de passe imprimé sur l’appel de fonds.`,
+          `Un compte a été rattaché à un autre espace client : le compte ${accountTitle(account)}, que vous suivez dans votre espace, a été ajouté le ${formatInstant(now.toISOString())} à l’espace de ${shortName(newcomer.firstName, newcomer.lastName)}, avec le mot de passe imprimé sur l’appel de fonds.`,
           'Cette personne voit désormais la situation de ce compte (solde, extrait de compte, documents).',
         ],
         after: [

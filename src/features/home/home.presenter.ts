@@ -1,19 +1,15 @@
 import { formatMoney, fullName, plural } from '../../core/format.ts';
 import type { AccountKind, CouncilRole } from '../../db/schema.ts';
+import { accountTitle } from '../accounts/accounts.presenter.ts';
 
 /** Tabs appear in this order, whatever order the accounts were attached in. */
 export const ACCOUNT_KINDS: readonly AccountKind[] = ['coproprietaire', 'locataire', 'proprietaire'];
 
-const KIND_LABELS: Record<AccountKind, { tab: string; holder: string }> = {
-  coproprietaire: { tab: 'Comptes copropriétaires', holder: 'Copropriétaire' },
-  locataire: { tab: 'Comptes locataires', holder: 'Locataire' },
-  proprietaire: { tab: 'Comptes propriétaires', holder: 'Propriétaire' },
+const TAB_LABELS: Record<AccountKind, string> = {
+  coproprietaire: 'Comptes copropriétaires',
+  locataire: 'Comptes locataires',
+  proprietaire: 'Comptes propriétaires',
 };
-
-/** "Copropriétaire N° C0042": how the agency's paper names an account. */
-export function accountNumberLabel(kind: AccountKind, reference: string): string {
-  return `${KIND_LABELS[kind].holder} N° ${reference}`;
-}
 
 export interface BalanceView {
   cents: number;
@@ -138,7 +134,7 @@ export function presentHome(input: {
       return {
         id: a.id,
         reference: a.reference,
-        numberLabel: accountNumberLabel(a.kind, a.reference),
+        numberLabel: accountTitle(a),
         lots: lots.map(lotLine),
         buildingName: a.building_name,
         buildingAddress: formatAddress(a.building_address, a.building_postal_code, a.building_city),
@@ -160,11 +156,11 @@ export function presentHome(input: {
     welcomeName: fullName(input.user.firstName, input.user.lastName),
     tabs: held.map((k) => ({
       kind: k,
-      label: KIND_LABELS[k].tab,
+      label: TAB_LABELS[k],
       href: `/accueil?onglet=${k}`,
       selected: k === selected,
     })),
-    selectedLabel: selected ? KIND_LABELS[selected].tab : null,
+    selectedLabel: selected ? TAB_LABELS[selected] : null,
     accounts,
   };
 }

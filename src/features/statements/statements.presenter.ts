@@ -1,6 +1,7 @@
-import { formatDate, formatMoney, fullName, todayInParis } from '../../core/format.ts';
+import { formatDate, formatMoney, todayInParis } from '../../core/format.ts';
 import type { AccountKind } from '../../db/schema.ts';
-import { accountNumberLabel, formatAddress } from '../home/home.presenter.ts';
+import { accountTitle, personName } from '../accounts/accounts.presenter.ts';
+import { formatAddress } from '../home/home.presenter.ts';
 import type { Period } from './statements.schemas.ts';
 import type { StatementLine } from './statements.repository.ts';
 
@@ -75,10 +76,6 @@ export function computeStatement(
   };
 }
 
-export function holderName(a: Pick<StatementAccount, 'civility' | 'first_name' | 'last_name'>): string {
-  return [a.civility, fullName(a.first_name, a.last_name)].filter(Boolean).join(' ');
-}
-
 /** "du 01/01/2024 au 31/12/2024", "depuis le 01/01/2024", "jusqu’au 31/12/2024", or the whole account. */
 export function describePeriod(p: Period): string {
   if (p.du && p.au) return `du ${formatDate(p.du)} au ${formatDate(p.au)}`;
@@ -137,8 +134,8 @@ export function presentStatementHeader(
   return {
     id: account.id,
     reference: account.reference,
-    numberLabel: accountNumberLabel(account.kind, account.reference),
-    holder: holderName(account),
+    numberLabel: accountTitle(account),
+    holder: personName(account),
     buildingName: place?.building_name ?? null,
     buildingAddress: place
       ? formatAddress(place.building_address, place.building_postal_code, place.building_city)
