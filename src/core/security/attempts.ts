@@ -25,19 +25,25 @@ export async function recordAttempt(db: Db, limit: Limit, key: string, now: Date
 }
 
 /** When the key is locked, the instant it unlocks; otherwise null. */
-export async function lockedUntil(db: Db, limit: Limit, key: string, now: Date): Promise<Date | null> {
+export function lockedUntil(db: Db, limit: Limit, key: string, now: Date): Promise<Date | null> {
+  return lockFrom(db, limit, key, now);
+}
+
+/**
+ * Locked once `max` attempts stand in the window (those before `beforeId`, when given);
+ * it unlocks when the oldest of the last `max` leaves the window.
+ */
+async function lockFrom(db: Db, limit: Limit, key: string, now: Date, beforeId?: number): Promise<Date | null> {
   const since = new Date(now.getTime() - limit.windowMs).toISOString();
-  const rows = await db
+  let q = db
     .selectFrom('auth_attempts')
     .select('created_at')
     .where('scope', '=', limit.scope)
     .where('key', '=', key)
-    .where('created_at', '>', since)
-    .orderBy('created_at', 'desc')
-    .limit(limit.max)
-    .execute();
+    .where('created_at', '>', since);
+  if (beforeId !== undefined) q = q.where('id', '<', beforeId);
+  const rows = await q.orderBy('id', 'desc').limit(limit.max).execute();
   if (rows.length < limit.max) return null;
-  // Unlocks when the oldest of the last `max` failures leaves the window.
   const oldest = rows[rows.length - 1]!.created_at;
   return new Date(new Date(oldest).getTime() + limit.windowMs);
 }
@@ -67,21 +73,10 @@ export async function takeAttempt(db: Db, limit: Limit, key: string, now: Date):
     .values({ scope: limit.scope, key, created_at: now.toISOString() })
     .returning('id')
     .executeTakeFirstOrThrow();
-  const since = new Date(now.getTime() - limit.windowMs).toISOString();
-  const earlier = await db
-    .selectFrom('auth_attempts')
-    .select('created_at')
-    .where('scope', '=', limit.scope)
-    .where('key', '=', key)
-    .where('created_at', '>', since)
-    .where('id', '<', row.id)
-    .orderBy('id', 'desc')
-    .limit(limit.max)
-    .execute();
-  if (earlier.length < limit.max) return { taken: true, id: row.id };
+  const until = await lockFrom(db, limit, key, now, row.id);
+  if (!until) return { taken: true, id: row.id };
   await forgetAttempt(db, row.id);
-  const oldest = earlier[earlier.length - 1]!.created_at;
-  return { taken: false, lockedUntil: new Date(new Date(oldest).getTime() + limit.windowMs) };
+  return { taken: false, lockedUntil: until };
 }
 
 export async function forgetAttempt(db: Db, id: number): Promise<void> {

@@ -8,6 +8,7 @@ import { agencyOf } from '../../core/http/render.ts';
 import {
   LIMITS,
   clearAttempts,
+  forgetAttempt,
   lockedUntil,
   recordAttempt,
   retryTime,
@@ -59,13 +60,13 @@ async function checkCurrentPassword(
   const { db } = app.deps;
   const now = app.deps.now();
   const key = normalizeEmail(user.email);
-  const until = await lockedUntil(db, LIMITS.loginPerEmail, key, now);
-  if (until) {
+  // Counted before the check, as at login: parallel guesses cannot exceed the limit.
+  const taken = await takeAttempt(db, LIMITS.loginPerEmail, key, now);
+  if (!taken.taken) {
     await securityEvent(req, db, { action, outcome: 'denied', userId: user.id, details: { reason: 'locked' } });
-    return { ok: false, errors: { _form: LOCKED_MESSAGE(until) }, status: 429 };
+    return { ok: false, errors: { _form: LOCKED_MESSAGE(taken.lockedUntil) }, status: 429 };
   }
   if (!(await verifyPassword(user.password_hash, password))) {
-    await recordAttempt(db, LIMITS.loginPerEmail, key, now);
     await securityEvent(req, db, {
       action,
       outcome: 'failure',
@@ -74,6 +75,7 @@ async function checkCurrentPassword(
     });
     return { ok: false, errors: { [field]: 'Le mot de passe actuel est incorrect.' }, status: 400 };
   }
+  await forgetAttempt(db, taken.id);
   return { ok: true };
 }
 
