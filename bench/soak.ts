@@ -34,7 +34,6 @@ import {
   statSync,
 } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -42,6 +41,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { GeneratedData } from './generate.ts';
 import { fetchPage, homeCheck, logIn, statementPath, statementRowsCheck } from './http.ts';
+import { freePort } from '../test/ops/processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -103,18 +103,6 @@ interface Instance {
 
 /** Instances still running, for the bench's cleanup on Ctrl-C or failure. */
 const running = new Set<Instance>();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const tail = (file: string, chars = 3000) => (existsSync(file) ? readFileSync(file, 'utf8').slice(-chars) : '');
 

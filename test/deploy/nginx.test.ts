@@ -2,7 +2,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { createTestDb, type TestDb } from '../helpers/db.ts';
 import { addLedger, createBuilding, createManager, seedAccount } from '../helpers/factories.ts';
 import { TEST_LOG_DIR } from '../helpers/log-dir.ts';
 import { linkIn, startSmtp, type SmtpCapture } from '../helpers/smtp.ts';
+import { freePort } from '../ops/processes.ts';
 
 /*
  * The deployment of docs/deploiement.md, for real: Debian's nginx runs the shipped
@@ -48,17 +48,6 @@ if (skip)
   console.warn(
     `${missing.join(', ')} missing: the nginx deployment test is skipped (apt-get install nginx-light chromium).`,
   );
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The command line of deploy/systemd/palier@.service, split as systemd splits it (no quotes there). */
 function shippedExecStart(): string[] {
