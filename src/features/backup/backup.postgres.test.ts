@@ -7,20 +7,19 @@ import { createTestDb, type TestDb } from '../../../test/helpers/db.ts';
 import { createUser, TEST_PASSWORD } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
 import type { Config } from '../../config.ts';
-import { AppError } from '../../core/errors.ts';
 import { createDb, migrateToLatest, type Db } from '../../db/db.ts';
 import { createBackup, restoreBackup } from './backup.service.ts';
 import { libpqConnection, snapshotPostgres } from './postgres.ts';
-import { configFor, emptyPostgres, seed, startApp, storedFiles, tableRows, USER_EMAIL } from './test-support.ts';
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
+import {
+  configFor,
+  emptyPostgres,
+  seed,
+  startApp,
+  storedFiles,
+  tableRows,
+  USER_EMAIL,
+  rejection,
+} from './test-support.ts';
 
 describe('sauvegarde and restauration on PostgreSQL', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'palier-backup-pg-'));

@@ -31,6 +31,7 @@ import {
   tableRows,
   USER_EMAIL,
   type Seeded,
+  rejection,
 } from './test-support.ts';
 
 /**
@@ -73,15 +74,6 @@ async function writerRows(db: Db): Promise<number> {
     .where('action', '=', 'test.writer')
     .executeTakeFirstOrThrow();
   return Number(r.n);
-}
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
 }
 
 describe('sauvegarde and restauration on SQLite', () => {

@@ -14,6 +14,8 @@ import type { Db } from '../../db/db.ts';
 import { setAgency } from '../agency/agency.repository.ts';
 import { exportCodes, importEcritures, importReferentiel, type PrintableCode } from '../imports/imports.service.ts';
 import { listFiles } from './archive.ts';
+import { expect } from 'vitest';
+import { AppError } from '../../core/errors.ts';
 
 /** Test helpers of the backup feature (not a test file itself). */
 
@@ -99,4 +101,14 @@ export async function emptyPostgres(): Promise<{ url: string; destroy(): Promise
       await a.end();
     },
   };
+}
+
+/** The AppError a promise rejects with (a refusal the operator would read). */
+export async function rejection(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
 }
