@@ -11,7 +11,6 @@
  * costs: its queries and its rendering.
  */
 import { performance } from 'node:perf_hooks';
-import { createMailer } from '../src/adapters/mailer/mailer.ts';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { verifyPassword } from '../src/core/security/passwords.ts';
@@ -74,9 +73,8 @@ async function main() {
   const args = JSON.parse(process.argv[2] ?? '{}') as ServerArgs;
   const config = loadConfig({ DATA_DIR: args.dataDir, DATABASE_URL: args.databaseUrl, PORT: '0', LOG_LEVEL: 'silent' });
   const db = createDb(config.databaseUrl);
-  const mailer = createMailer(config);
   // No request logging, as in buildApp's default: we measure the app, not pino writing to a pipe.
-  const app = await buildApp({ config, db, mailer });
+  const app = await buildApp({ config, db });
 
   // Rendered once per size, then served from memory: the cost is the framework's alone.
   const documents = new Map<number, string>();
@@ -101,7 +99,6 @@ async function main() {
     if (closing) return;
     closing = true;
     await app.close();
-    mailer.close();
     await db.destroy();
     process.exit(0);
   };

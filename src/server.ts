@@ -10,7 +10,7 @@ const config = loadConfig();
 const db = createDb(config.databaseUrl);
 await migrateToLatest(db);
 const mailer = createMailer(config);
-const app = await buildApp({ config, db, mailer }, { logger: createLogger(config.logLevel) });
+const app = await buildApp({ config, db }, { logger: createLogger(config.logLevel) });
 // Delivers the mail outbox and other background jobs; every instance runs one, claiming
 // jobs atomically in the database so none is done twice.
 const worker = createWorker({ db, mailer }, { log: app.log.child({ component: 'worker' }) });

@@ -55,7 +55,7 @@ export async function buildTestApp(dialect: DialectName = 'sqlite', overrides: P
   // Every test app logs like production into the suite's log folder, which the global
   // teardown searches for passwords, codes, tokens and session ids.
   const logger = createLogger('info', path.join(TEST_LOG_DIR, `${path.basename(dataDir)}.log`));
-  const app = await buildApp({ config, db: tdb.db, mailer, now: () => clock.now }, { logger });
+  const app = await buildApp({ config, db: tdb.db, now: () => clock.now }, { logger });
   await app.ready();
   // The worker has its own connection, like a worker in another instance would: tests that
   // count the app's queries do not see its polls.

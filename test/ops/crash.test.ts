@@ -6,7 +6,6 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMailer } from '../../src/adapters/mailer/mailer.ts';
 import { buildApp } from '../../src/app.ts';
 import { loadSecrets, type Config, type Secrets } from '../../src/config.ts';
 import { formatMoney } from '../../src/core/format.ts';
@@ -275,9 +274,8 @@ describe.each(dialects)('an import killed with SIGKILL halfway (%s)', (dialect) 
       trustProxy: false,
       secrets,
     };
-    const mailer = createMailer(config);
     const app = await buildApp(
-      { config, db, mailer },
+      { config, db },
       { logger: createLogger('info', path.join(TEST_LOG_DIR, `crash-${dialect}-${path.basename(dataDir)}.log`)) },
     );
     try {
@@ -290,7 +288,6 @@ describe.each(dialects)('an import killed with SIGKILL halfway (%s)', (dialect) 
       expect(text).toContain(formatMoney(holder.balance).replace(/[\u00a0\u202f]/g, ' '));
     } finally {
       await app.close();
-      mailer.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 90_000);

@@ -1,12 +1,13 @@
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/db.ts';
-import type { Mailer } from '../../adapters/mailer/mailer.ts';
 
-/** Everything a feature needs from the outside world, passed to buildApp. */
+/**
+ * Everything a feature needs from the outside world, passed to buildApp. No mailer: features
+ * write mails to the outbox in their transaction, and only the worker holds the transport.
+ */
 export interface AppDeps {
   config: Config;
   db: Db;
-  mailer: Mailer;
   /** Injectable clock so tests can move time (expiry, lockouts). */
   now?: () => Date;
 }

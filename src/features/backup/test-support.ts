@@ -7,7 +7,6 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { PG_ADMIN_URL } from '../../../test/helpers/db.ts';
 import { createUser } from '../../../test/helpers/factories.ts';
-import { createMailer } from '../../adapters/mailer/mailer.ts';
 import { buildApp } from '../../app.ts';
 import { loadConfig, type Config } from '../../config.ts';
 import type { Db } from '../../db/db.ts';
@@ -78,9 +77,7 @@ export function storedFiles(dataDir: string): Record<string, Buffer> {
 
 /** The real app on a data folder, as server.ts builds it (mail to the outbox folder). */
 export async function startApp(config: Config, db: Db): Promise<FastifyInstance> {
-  const mailer = createMailer({ ...config, smtpUrl: null });
-  const app = await buildApp({ config, db, mailer });
-  app.addHook('onClose', async () => mailer.close());
+  const app = await buildApp({ config, db });
   await app.ready();
   return app;
 }
