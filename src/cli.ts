@@ -8,7 +8,7 @@ import { describeOutbox, requeueMail } from './adapters/mailer/outbox.ts';
 import { loadConfig, type Config } from './config.ts';
 import { AppError } from './core/errors.ts';
 import { createDb, migrateToLatest, type Db } from './db/db.ts';
-import { getAgency, setAgency, type AgencyKey } from './features/agency/agency.repository.ts';
+import { getAgency, setAgency, type AgencyKey } from './core/agency/agency.repository.ts';
 import { loadDemo } from './features/imports/demo.ts';
 import { controlCharacterIn, isValidEmail } from './features/imports/fields.ts';
 import { ImportError } from './features/imports/import-error.ts';

@@ -4,7 +4,7 @@ import { loadConfig } from './config.ts';
 import { createWorker } from './core/jobs/handlers.ts';
 import { createLogger } from './core/logging.ts';
 import { createDb, migrateToLatest } from './db/db.ts';
-import { getAgency } from './features/agency/agency.repository.ts';
+import { getAgency } from './core/agency/agency.repository.ts';
 
 const config = loadConfig();
 const db = createDb(config.databaseUrl);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSecrets } from '../../src/config.ts';
-import { setAgency } from '../../src/features/agency/agency.repository.ts';
+import { setAgency } from '../../src/core/agency/agency.repository.ts';
 import { CHROMIUM, CHROMIUM_ARGS, clickAndLoad, mainText } from '../e2e/browser.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
 import { addLedger, createBuilding, createManager, seedAccount } from '../helpers/factories.ts';

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { addLedger, createBuilding, createManager, createUser, seedAccount } from '../helpers/factories.ts';
 import { linkIn } from '../helpers/smtp.ts';
-import { setAgency } from '../../src/features/agency/agency.repository.ts';
+import { setAgency } from '../../src/core/agency/agency.repository.ts';
 import {
   Auditor,
   CHROMIUM,

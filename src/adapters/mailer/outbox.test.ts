@@ -13,7 +13,7 @@ import { createManager, createUser, seedAccount } from '../../../test/helpers/fa
 import { loginAs } from '../../../test/helpers/login.ts';
 import { enqueue, findJob, type JobsTable } from '../../core/jobs/jobs.repository.ts';
 import type { Db } from '../../db/db.ts';
-import { setAgency } from '../../features/agency/agency.repository.ts';
+import { setAgency } from '../../core/agency/agency.repository.ts';
 import { MAIL_JOB, describeOutbox, requeueMail } from './outbox.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,5 +1,5 @@
 import { renderToString } from 'preact-render-to-string';
-import type { Agency } from '../../features/agency/agency.repository.ts';
+import type { Agency } from '../../core/agency/agency.repository.ts';
 import type { MailMessage } from './mailer.ts';
 
 /**

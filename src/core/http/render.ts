@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
-import { getAgency, type Agency } from '../../features/agency/agency.repository.ts';
+import { getAgency, type Agency } from '../agency/agency.repository.ts';
 import type { Flash, PageContext } from '../views/layout.tsx';
 
 declare module 'fastify' {

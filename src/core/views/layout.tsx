@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import type { Agency } from '../../features/agency/agency.repository.ts';
+import type { Agency } from '../agency/agency.repository.ts';
 import { telHref } from './components.tsx';
 
 export interface Flash {

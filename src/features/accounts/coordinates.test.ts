@@ -5,7 +5,7 @@ import { dialects } from '../../../test/helpers/db.ts';
 import { createManager, createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
 import { formatInstant } from '../../core/format.ts';
-import { setAgency } from '../agency/agency.repository.ts';
+import { setAgency } from '../../core/agency/agency.repository.ts';
 
 /** The form as the page shows it (the agency's values), with some fields changed. */
 function form(overrides: Record<string, string> = {}): Record<string, string> {

@@ -1,7 +1,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { getAgency } from './agency.repository.ts';
+import { getAgency } from '../../core/agency/agency.repository.ts';
 
 const types: Record<string, string> = {
   '.png': 'image/png',

@@ -10,7 +10,7 @@ import { LIMITS, clearAttempts, forgetAttempt, takeAttempts } from '../../core/s
 import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword, verifyPassword } from '../../core/security/passwords.ts';
 import type { User } from '../../db/schema.ts';
-import { getAgency, type Agency } from '../agency/agency.repository.ts';
+import { getAgency, type Agency } from '../../core/agency/agency.repository.ts';
 import { deleteUnusedTokens } from './auth.repository.ts';
 import { findUserByEmail, normalizeEmail, setPassword } from '../users/users.repository.ts';
 import { consumeToken, findValidToken, issueUserToken } from '../users/tokens.repository.ts';

@@ -10,7 +10,7 @@ import { createUser } from '../../../test/helpers/factories.ts';
 import { buildApp } from '../../app.ts';
 import { loadConfig, type Config } from '../../config.ts';
 import type { Db } from '../../db/db.ts';
-import { setAgency } from '../agency/agency.repository.ts';
+import { setAgency } from '../../core/agency/agency.repository.ts';
 import { exportCodes, importEcritures, importReferentiel, type PrintableCode } from '../imports/imports.service.ts';
 import { listFiles } from './archive.ts';
 import { expect } from 'vitest';

@@ -20,7 +20,7 @@ import { safeEqual, sha256 } from '../../core/security/tokens.ts';
 import type { Db } from '../../db/db.ts';
 import type { ClientAccount } from '../../db/schema.ts';
 import { accountTitle } from '../accounts/accounts.presenter.ts';
-import type { Agency } from '../agency/agency.repository.ts';
+import type { Agency } from '../../core/agency/agency.repository.ts';
 import { queueEmailConfirmation } from '../auth/auth.service.ts';
 import { findUserByEmail, holdersOfAccount, insertUser, linkAccount } from '../users/users.repository.ts';
 import {

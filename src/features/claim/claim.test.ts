@@ -8,7 +8,7 @@ import { linkIn } from '../../../test/helpers/smtp.ts';
 import { hashAccessCode } from '../../core/security/access-code.ts';
 import { retryTime } from '../../core/security/attempts.ts';
 import { PASSWORD_RULE_TEXT } from '../../core/security/password-policy.ts';
-import { setAgency } from '../agency/agency.repository.ts';
+import { setAgency } from '../../core/agency/agency.repository.ts';
 import type { LightMyRequestResponse } from 'fastify';
 
 const GOOD_PASSWORD = 'Palier#Lune42';

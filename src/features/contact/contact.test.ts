@@ -5,7 +5,7 @@ import { dialects } from '../../../test/helpers/db.ts';
 import { createBuilding, createManager, createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
 import { LIMITS, recordAttempt } from '../../core/security/attempts.ts';
-import { setAgency } from '../agency/agency.repository.ts';
+import { setAgency } from '../../core/agency/agency.repository.ts';
 
 describe.each(dialects)('Contact gestionnaires (%s)', (dialect) => {
   let t: TestApp;

@@ -1,6 +1,6 @@
 import { ErrorSummary, Field, PostForm, TextArea, telHref, type FormErrors } from '../../core/views/components.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
-import type { Agency } from '../agency/agency.repository.ts';
+import type { Agency } from '../../core/agency/agency.repository.ts';
 import { AccountLayout, type AccountSummary } from '../accounts/accounts.views.tsx';
 import type { DirectoryGroup } from './contact.service.ts';
 import { BODY_MAX, MESSAGE_LABELS, SUBJECT_MAX } from './contact.schemas.ts';

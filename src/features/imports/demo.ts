@@ -1,4 +1,4 @@
-import { getAgency, setAgency } from '../agency/agency.repository.ts';
+import { getAgency, setAgency } from '../../core/agency/agency.repository.ts';
 import type { Db } from '../../db/db.ts';
 import {
   exportCodes,

@@ -4,7 +4,7 @@ import { dialects, createTestDb, type TestDb } from '../../../test/helpers/db.ts
 import { hashAccessCode } from '../../core/security/access-code.ts';
 import { decrypt } from '../../core/security/tokens.ts';
 import type { Db } from '../../db/db.ts';
-import { getAgency } from '../agency/agency.repository.ts';
+import { getAgency } from '../../core/agency/agency.repository.ts';
 import { loadDemo } from './demo.ts';
 import { ImportError } from './import-error.ts';
 import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './imports.service.ts';

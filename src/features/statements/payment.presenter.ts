@@ -1,5 +1,5 @@
 import { formatIban, formatMoney } from '../../core/format.ts';
-import type { Agency } from '../agency/agency.repository.ts';
+import type { Agency } from '../../core/agency/agency.repository.ts';
 import { presentBalance, type BalanceView } from '../home/home.presenter.ts';
 import type { StatementHeaderView } from './statements.presenter.ts';
 

@@ -4,7 +4,7 @@ import { textOf } from '../../../test/helpers/client.ts';
 import { dialects } from '../../../test/helpers/db.ts';
 import { addLedger, createBuilding, createManager, createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
-import { setAgency } from '../agency/agency.repository.ts';
+import { setAgency } from '../../core/agency/agency.repository.ts';
 
 describe.each(dialects)('Payer (%s)', (dialect) => {
   let t: TestApp;

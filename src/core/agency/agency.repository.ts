@@ -40,8 +40,21 @@ export async function getAgency(db: Db): Promise<Agency> {
   };
 }
 
+const VERSION_KEY = 'agency_version';
+
+/** Changes whenever setAgency runs, so every instance knows its copy is stale. */
+export async function getAgencyVersion(db: Db): Promise<string | null> {
+  const row = await db.selectFrom('settings').select('value').where('key', '=', VERSION_KEY).executeTakeFirst();
+  return row?.value ?? null;
+}
+
 export async function setAgency(db: Db, values: Partial<Record<AgencyKey, string | null>>): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('settings').where('key', '=', VERSION_KEY).execute();
+    await trx
+      .insertInto('settings')
+      .values({ key: VERSION_KEY, value: `${Date.now()}-${Math.random().toString(36).slice(2)}` })
+      .execute();
     for (const [k, v] of Object.entries(values)) {
       const key = `agency.${k}`;
       await trx.deleteFrom('settings').where('key', '=', key).execute();
