@@ -1,21 +1,22 @@
 import { createMailer } from './adapters/mailer/mailer.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
-import { createWorker } from './core/jobs/handlers.ts';
 import { createLogger } from './core/logging.ts';
 import { createDb, migrateToLatest } from './db/db.ts';
-import { getAgency } from './core/agency/agency.repository.ts';
+import { agencyIdentity } from './core/agency/agency.ts';
+import { createWorker } from './worker.ts';
 
 const config = loadConfig();
 const db = createDb(config.databaseUrl);
 await migrateToLatest(db);
 const mailer = createMailer(config);
-const app = await buildApp({ config, db }, { logger: createLogger(config.logLevel) });
+const agency = agencyIdentity(db);
+const app = await buildApp({ config, db, agency }, { logger: createLogger(config.logLevel) });
 // Delivers the mail outbox and other background jobs; every instance runs one, claiming
 // jobs atomically in the database so none is done twice.
-const worker = createWorker({ db, mailer }, { log: app.log.child({ component: 'worker' }) });
+const worker = createWorker({ db, mailer, config, agency }, { log: app.log.child({ component: 'worker' }) });
 
-if (!(await getAgency(db)).configured) {
+if (!(await agency.get()).configured) {
   app.log.warn(
     'L’identité de l’agence n’est pas définie : les pages affichent un nom neutre. Définissez-la avec : npx palier agence --nom "Cabinet …" --slogan "…" --adresse "…" --telephone "…" --email "…"',
   );

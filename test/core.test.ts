@@ -7,6 +7,7 @@ import { dialects } from './helpers/db.ts';
 import { createUser } from './helpers/factories.ts';
 import { TEST_LOG_DIR } from './helpers/log-dir.ts';
 import { securityEvent } from '../src/core/audit.ts';
+import { createContext } from '../src/core/context.ts';
 import { formatDate, formatInstant, formatMoney } from '../src/core/format.ts';
 import { PASSWORD_MAX_LENGTH, checkPassword } from '../src/core/security/password-policy.ts';
 
@@ -95,15 +96,30 @@ describe.each(dialects)('core HTTP behaviour (%s)', (dialect) => {
     expect(event.at).toBe(when);
 
     const lines: object[] = [];
-    const req = { ip: '10.7.0.2', log: { info: (o: object) => lines.push(o) }, server: t.app };
-    await securityEvent(req, t.db, {
+    const ctx = createContext({
+      db: t.db,
+      config: t.config,
+      agency: t.app.deps.agency,
+      now: t.app.deps.now,
+      actor: { kind: 'anonymous', ip: '10.7.0.2' },
+      log: { info: (o: object) => lines.push(o), warn() {}, error() {} },
+    });
+    await securityEvent(ctx, {
       action: 'essai',
       outcome: 'failure',
       userId: 7,
       details: { userId: 999, ip: '6.6.6.6', event: 'autre', reason: 'test' },
     });
     expect(lines).toEqual([
-      { userId: 7, ip: '10.7.0.2', event: 'essai', outcome: 'failure', accountId: null, reason: 'test' },
+      {
+        userId: 7,
+        ip: '10.7.0.2',
+        event: 'essai',
+        outcome: 'failure',
+        accountId: null,
+        reason: 'test',
+        actor: 'anonymous',
+      },
     ]);
     const row = await t.db
       .selectFrom('audit_events')

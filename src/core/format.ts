@@ -82,3 +82,9 @@ export function fullName(first: string | null | undefined, last: string | null |
 export function plural(n: number, singular: string, pluralForm: string): string {
   return `${n} ${n <= 1 ? singular : pluralForm}`;
 }
+
+/** "12 rue des Alpes, 38000 Grenoble"; empty parts are left out. */
+export function formatAddress(address: string | null, postalCode: string | null, city: string | null): string {
+  const town = [postalCode, city].filter(Boolean).join(' ');
+  return [address, town].filter(Boolean).join(', ');
+}

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createMailer } from '../../src/adapters/mailer/mailer.ts';
 import { buildApp } from '../../src/app.ts';
-import { createWorker } from '../../src/core/jobs/handlers.ts';
+import { agencyIdentity } from '../../src/core/agency/agency.ts';
+import { createWorker } from '../../src/worker.ts';
 import type { Worker } from '../../src/core/jobs/worker.ts';
 import { createLogger } from '../../src/core/logging.ts';
 import { TEST_LOG_DIR } from './log-dir.ts';
@@ -27,7 +28,11 @@ export interface TestApp {
 }
 
 /** The whole app on a fresh database of the given dialect, mailing to a real local SMTP server. */
-export async function buildTestApp(dialect: DialectName = 'sqlite', overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  dialect: DialectName = 'sqlite',
+  overrides: Partial<Config> = {},
+  opts: { agencyRecheckMs?: number } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'palier-app-'));
   const tdb = await createTestDb(dialect);
   const smtp = await startSmtp();
@@ -55,12 +60,17 @@ export async function buildTestApp(dialect: DialectName = 'sqlite', overrides: P
   // Every test app logs like production into the suite's log folder, which the global
   // teardown searches for passwords, codes, tokens and session ids.
   const logger = createLogger('info', path.join(TEST_LOG_DIR, `${path.basename(dataDir)}.log`));
-  const app = await buildApp({ config, db: tdb.db, now: () => clock.now }, { logger });
+  // Tests change the agency's identity in the database while the app runs: no copy kept.
+  const agency = agencyIdentity(tdb.db, { recheckMs: opts.agencyRecheckMs ?? 0 });
+  const app = await buildApp({ config, db: tdb.db, now: () => clock.now, agency }, { logger });
   await app.ready();
   // The worker has its own connection, like a worker in another instance would: tests that
   // count the app's queries do not see its polls.
   const workerDb = createDb(tdb.url);
-  const worker = createWorker({ db: workerDb, mailer }, { now: () => clock.now, pollMs: 50, log: app.log });
+  const worker = createWorker(
+    { db: workerDb, mailer, config, agency: agencyIdentity(workerDb, { recheckMs: 0 }) },
+    { now: () => clock.now, pollMs: 50, log: app.log },
+  );
   worker.start();
   return {
     app,

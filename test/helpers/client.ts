@@ -74,6 +74,16 @@ export class TestClient {
   }
 }
 
+/**
+ * Follows a confirmation link as a person does: opening it shows a page (nothing changes),
+ * whose button confirms. Returns the answer to the button.
+ */
+export async function followConfirmLink(client: TestClient, link: string | URL): Promise<LightMyRequestResponse> {
+  const url = new URL(String(link), 'http://palier.test');
+  const token = url.searchParams.get('jeton') ?? '';
+  return client.submit(url.pathname + url.search, { token }, '/confirmer-email');
+}
+
 export function csrfTokenOf(html: string): string {
   const m = /name="_csrf" value="([^"]+)"/.exec(html);
   if (!m) throw new Error('no CSRF token on this page');

@@ -1,5 +1,6 @@
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/db.ts';
+import type { AgencyIdentity } from '../agency/agency.ts';
 
 /**
  * Everything a feature needs from the outside world, passed to buildApp. No mailer: features
@@ -10,10 +11,12 @@ export interface AppDeps {
   db: Db;
   /** Injectable clock so tests can move time (expiry, lockouts). */
   now?: () => Date;
+  /** The agency's identity kept in memory; one per process by default. */
+  agency?: AgencyIdentity;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    deps: AppDeps & { now: () => Date };
+    deps: Required<AppDeps>;
   }
 }

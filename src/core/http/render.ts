@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
-import { getAgency, type Agency } from '../agency/agency.repository.ts';
+import type { Agency } from '../agency/agency.repository.ts';
 import type { Flash, PageContext } from '../views/layout.tsx';
 
 declare module 'fastify' {
@@ -23,18 +23,9 @@ export function readFlash(req: FastifyRequest, reply: FastifyReply): Flash | nul
   }
 }
 
-// Filled on first use and dropped with the request: a page and the service behind it
-// (a mail's letterhead, the password rules) read the agency's settings once per request.
-const agencies = new WeakMap<FastifyRequest, Promise<Agency>>();
-
-/** The agency's identity, read at most once per request. */
+/** The agency's identity, from the instance's copy. */
 export function agencyOf(req: FastifyRequest): Promise<Agency> {
-  let agency = agencies.get(req);
-  if (!agency) {
-    agency = getAgency(req.server.deps.db);
-    agencies.set(req, agency);
-  }
-  return agency;
+  return req.server.deps.agency.get();
 }
 
 export async function pageContext(req: FastifyRequest, reply: FastifyReply): Promise<PageContext> {

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Db } from '../../db/db.ts';
+import { createContext, type Actor, type Ctx } from '../context.ts';
 import { newToken, sha256 } from '../security/tokens.ts';
+import { deleteSession, findSession, insertSession, touchSession } from '../sessions/sessions.repository.ts';
 
 export interface SessionUser {
   id: number;
@@ -14,6 +15,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     user: SessionUser | null;
     sessionHash: string | null;
+    /** The domain context of this request: what routes hand to services. */
+    ctx: Ctx;
   }
 }
 
@@ -26,90 +29,83 @@ export function sessionCookieName(secure: boolean): string {
   return secure ? '__Host-palier_session' : 'palier_session';
 }
 
+/** The attributes the session cookie is set with, and cleared with: a browser only drops a cookie that matches. */
+function sessionCookieOptions(secure: boolean) {
+  return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure };
+}
+
+function actorOf(req: FastifyRequest): Actor {
+  return req.user
+    ? { kind: 'client', userId: req.user.id, ip: req.ip, sessionHash: req.sessionHash }
+    : { kind: 'anonymous', ip: req.ip };
+}
+
+/** Builds the request's context once the session is known; again when the person changes (login, logout). */
+function refreshContext(req: FastifyRequest): void {
+  const { db, config, agency, now } = req.server.deps;
+  req.ctx = createContext({ db, config, agency, now, log: req.log, actor: actorOf(req) });
+}
+
 async function sessionPlugin(app: FastifyInstance) {
   const { db, config } = app.deps;
   const cookieName = sessionCookieName(config.secureCookies);
   app.decorateRequest('user', null);
   app.decorateRequest('sessionHash', null);
+  app.decorateRequest('ctx', null as unknown as Ctx);
 
   app.addHook('onRequest', async (req) => {
-    const token = req.cookies[cookieName];
+    await resolveSession(req, cookieName);
+    refreshContext(req);
+  });
+
+  async function resolveSession(req: FastifyRequest, name: string): Promise<void> {
+    const token = req.cookies[name];
     if (!token) return;
     const hash = sha256(token);
-    const row = await db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select([
-        'sessions.user_id',
-        'sessions.last_seen_at',
-        'sessions.expires_at',
-        'users.email',
-        'users.first_name',
-        'users.last_name',
-      ])
-      .where('sessions.id_hash', '=', hash)
-      .executeTakeFirst();
+    const row = await findSession(db, hash);
     if (!row) return;
     const now = app.deps.now();
     const idleExpired = now.getTime() - new Date(row.last_seen_at).getTime() > SESSION_IDLE_MS;
     if (idleExpired || new Date(row.expires_at) <= now) {
-      await db.deleteFrom('sessions').where('id_hash', '=', hash).execute();
+      await deleteSession(db, hash);
       return;
     }
     req.user = { id: row.user_id, email: row.email, firstName: row.first_name, lastName: row.last_name };
     req.sessionHash = hash;
-    if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_EVERY_MS) {
-      await db.updateTable('sessions').set({ last_seen_at: now.toISOString() }).where('id_hash', '=', hash).execute();
-    }
-  });
+    if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_EVERY_MS) await touchSession(db, hash, now);
+  }
 }
 
 export const sessions = fp(sessionPlugin, { name: 'palier-sessions' });
 
 /** A new session id every time privileges change (login, claim, attach): no fixation. */
-export async function startSession(
-  app: FastifyInstance,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  userId: number,
-): Promise<void> {
-  const { db, config } = app.deps;
-  if (req.sessionHash) await db.deleteFrom('sessions').where('id_hash', '=', req.sessionHash).execute();
+export async function startSession(req: FastifyRequest, reply: FastifyReply, userId: number): Promise<void> {
+  const { db, config } = req.server.deps;
+  if (req.sessionHash) await deleteSession(db, req.sessionHash);
   const token = newToken();
-  const now = app.deps.now();
-  await db
-    .insertInto('sessions')
-    .values({
-      id_hash: sha256(token),
-      user_id: userId,
-      created_at: now.toISOString(),
-      last_seen_at: now.toISOString(),
-      expires_at: new Date(now.getTime() + SESSION_ABSOLUTE_MS).toISOString(),
-      ip: req.ip,
-      user_agent: (req.headers['user-agent'] ?? '').slice(0, 300),
-    })
-    .execute();
-  req.sessionHash = sha256(token);
-  reply.setCookie(sessionCookieName(config.secureCookies), token, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: config.secureCookies,
+  const now = req.server.deps.now();
+  const idHash = sha256(token);
+  await insertSession(db, {
+    idHash,
+    userId,
+    now,
+    expiresAt: new Date(now.getTime() + SESSION_ABSOLUTE_MS),
+    ip: req.ip,
+    userAgent: (req.headers['user-agent'] ?? '').slice(0, 300),
   });
+  req.sessionHash = idHash;
+  if (req.user?.id !== userId) req.user = null;
+  req.ctx = { ...req.ctx, actor: { kind: 'client', userId, ip: req.ip, sessionHash: idHash } };
+  reply.setCookie(sessionCookieName(config.secureCookies), token, sessionCookieOptions(config.secureCookies));
 }
 
-export async function endSession(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (req.sessionHash) await app.deps.db.deleteFrom('sessions').where('id_hash', '=', req.sessionHash).execute();
+export async function endSession(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const { db, config } = req.server.deps;
+  if (req.sessionHash) await deleteSession(db, req.sessionHash);
   req.user = null;
   req.sessionHash = null;
-  reply.clearCookie(sessionCookieName(app.deps.config.secureCookies), { path: '/' });
-}
-
-/** Ends every session of a person, except optionally the one in use (password change). */
-export async function endAllSessions(db: Db, userId: number, keepHash?: string | null): Promise<void> {
-  let q = db.deleteFrom('sessions').where('user_id', '=', userId);
-  if (keepHash) q = q.where('id_hash', '!=', keepHash);
-  await q.execute();
+  refreshContext(req);
+  reply.clearCookie(sessionCookieName(config.secureCookies), sessionCookieOptions(config.secureCookies));
 }
 
 /** preHandler for pages that need a logged-in person. */

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/db.ts';
+import { deleteAttempt, deleteAttemptsOfKey, insertAttempt, recentAttempts } from './attempts.repository.ts';
 
 /**
  * Failure counters kept in the database (not in memory) so limits hold across restarts
@@ -21,7 +22,7 @@ export const LIMITS = {
 } satisfies Record<string, Limit>;
 
 export async function recordAttempt(db: Db, limit: Limit, key: string, now: Date): Promise<void> {
-  await db.insertInto('auth_attempts').values({ scope: limit.scope, key, created_at: now.toISOString() }).execute();
+  await insertAttempt(db, limit.scope, key, now);
 }
 
 /** When the key is locked, the instant it unlocks; otherwise null. */
@@ -34,22 +35,15 @@ export function lockedUntil(db: Db, limit: Limit, key: string, now: Date): Promi
  * it unlocks when the oldest of the last `max` leaves the window.
  */
 async function lockFrom(db: Db, limit: Limit, key: string, now: Date, beforeId?: number): Promise<Date | null> {
-  const since = new Date(now.getTime() - limit.windowMs).toISOString();
-  let q = db
-    .selectFrom('auth_attempts')
-    .select('created_at')
-    .where('scope', '=', limit.scope)
-    .where('key', '=', key)
-    .where('created_at', '>', since);
-  if (beforeId !== undefined) q = q.where('id', '<', beforeId);
-  const rows = await q.orderBy('id', 'desc').limit(limit.max).execute();
+  const since = new Date(now.getTime() - limit.windowMs);
+  const rows = await recentAttempts(db, limit.scope, key, since, limit.max, beforeId);
   if (rows.length < limit.max) return null;
   const oldest = rows[rows.length - 1]!.created_at;
   return new Date(new Date(oldest).getTime() + limit.windowMs);
 }
 
 export async function clearAttempts(db: Db, limit: Limit, key: string): Promise<void> {
-  await db.deleteFrom('auth_attempts').where('scope', '=', limit.scope).where('key', '=', key).execute();
+  await deleteAttemptsOfKey(db, limit.scope, key);
 }
 
 /** "14:35" in Paris time, to tell a locked person when to retry. */
@@ -68,19 +62,15 @@ export type Taken = { taken: true; id: number } | { taken: false; lockedUntil: D
  * so hammering a locked key does not extend its lock.
  */
 export async function takeAttempt(db: Db, limit: Limit, key: string, now: Date): Promise<Taken> {
-  const row = await db
-    .insertInto('auth_attempts')
-    .values({ scope: limit.scope, key, created_at: now.toISOString() })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const until = await lockFrom(db, limit, key, now, row.id);
-  if (!until) return { taken: true, id: row.id };
-  await forgetAttempt(db, row.id);
+  const id = await insertAttempt(db, limit.scope, key, now);
+  const until = await lockFrom(db, limit, key, now, id);
+  if (!until) return { taken: true, id };
+  await forgetAttempt(db, id);
   return { taken: false, lockedUntil: until };
 }
 
 export async function forgetAttempt(db: Db, id: number): Promise<void> {
-  await db.deleteFrom('auth_attempts').where('id', '=', id).execute();
+  await deleteAttempt(db, id);
 }
 
 /**

@@ -1,7 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.ts';
+import type { Db } from '../../db/db.ts';
 
-type Q = Kysely<Database>;
+type Q = Db;
 
 /**
  * The account if this person holds it, else undefined. Every page about one account goes
@@ -12,6 +11,31 @@ export function findAccountOfUser(db: Q, userId: number, accountId: number) {
     .selectFrom('client_accounts')
     .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
     .selectAll('client_accounts')
+    .where('user_accounts.user_id', '=', userId)
+    .where('client_accounts.id', '=', accountId)
+    .executeTakeFirst();
+}
+
+/**
+ * One query for everything a page about one account needs to know of it: the account if
+ * this person holds it, its building and its gestionnaire (either may be missing).
+ */
+export function findAccountContext(db: Q, userId: number, accountId: number) {
+  return db
+    .selectFrom('client_accounts')
+    .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
+    .leftJoin('buildings', 'buildings.id', 'client_accounts.building_id')
+    .leftJoin('managers', 'managers.id', 'client_accounts.manager_id')
+    .selectAll('client_accounts')
+    .select([
+      'buildings.name as building_name',
+      'buildings.address as building_address',
+      'buildings.postal_code as building_postal_code',
+      'buildings.city as building_city',
+      'managers.name as manager_name',
+      'managers.email as manager_email',
+      'managers.phone as manager_phone',
+    ])
     .where('user_accounts.user_id', '=', userId)
     .where('client_accounts.id', '=', accountId)
     .executeTakeFirst();
@@ -44,13 +68,6 @@ export async function balancesOf(db: Q, accountIds: number[]): Promise<Map<numbe
   const out = new Map<number, number>(accountIds.map((id) => [id, 0]));
   for (const r of rows) out.set(r.account_id, Number(r.credits ?? 0) - Number(r.debits ?? 0));
   return out;
-}
-
-/** Id parameters come from URLs: anything but a positive integer is treated as not found. */
-export function parseId(raw: unknown): number | null {
-  if (typeof raw !== 'string' || !/^[1-9]\d{0,9}$/.test(raw)) return null;
-  const n = Number(raw);
-  return n <= 2_147_483_647 ? n : null;
 }
 
 /** A person's accounts with the name and address of their building, in one query (home page). */

@@ -1,15 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { bodyInput, echoForm, idParam, routeParams } from '../../core/http/input.ts';
 import { fieldErrors, renderPage } from '../../core/http/render.ts';
 import { requireUser, setFlash } from '../../core/http/session.ts';
-import { notFound } from '../../core/errors.ts';
 import type { ClientAccount } from '../../db/schema.ts';
-import { contactChangesOf, councilAccountsOfBuilding } from './accounts.repository.ts';
-import { accountSummary, loadOwnAccount } from './accounts.service.ts';
+import { accountSummary, loadAccount } from './accounts.service.ts';
 import { presentContactChange } from './accounts.presenter.ts';
-import { canSeeCouncil } from './accounts.policies.ts';
 import { coordinatesSchema } from './coordinates.schemas.ts';
-import { correctCoordinates } from './coordinates.service.ts';
-import { presentCouncil } from './council.service.ts';
+import { contactHistory, correctCoordinates } from './coordinates.service.ts';
+import { councilOf, presentCouncil } from './council.service.ts';
 import { CoordinatesPage, CouncilPage, type CoordinatesValues } from './accounts.views.tsx';
 
 function storedValues(a: ClientAccount): CoordinatesValues {
@@ -25,26 +24,26 @@ function storedValues(a: ClientAccount): CoordinatesValues {
   };
 }
 
-/** What was typed, sent back with the errors so nothing is lost (only strings, bounded). */
-function submittedValues(body: unknown): CoordinatesValues {
-  const b = (body ?? {}) as Record<string, unknown>;
-  const out: CoordinatesValues = {};
-  for (const k of ['civility', 'lastName', 'firstName', 'email', 'phone', 'address', 'postalCode', 'city'] as const) {
-    const v = b[k];
-    out[k] = typeof v === 'string' ? v.slice(0, 300) : '';
-  }
-  return out;
-}
+const COORDINATE_FIELDS = [
+  'civility',
+  'lastName',
+  'firstName',
+  'email',
+  'phone',
+  'address',
+  'postalCode',
+  'city',
+] as const;
+
+const accountParams = z.object({ id: idParam });
 
 export async function accountRoutes(app: FastifyInstance) {
-  const { db } = app.deps;
-
-  const history = async (accountId: number) => (await contactChangesOf(db, accountId)).map(presentContactChange);
-
   app.get('/comptes/:id/coordonnees', { preHandler: requireUser }, async (req, reply) => {
-    const account = await loadOwnAccount(app, req);
-    const summary = await accountSummary(app, account);
-    const changes = await history(account.id);
+    const { id } = routeParams(req, accountParams);
+    const target = await loadAccount(req.ctx, id, 'coordinates');
+    const { account } = target;
+    const summary = accountSummary(target);
+    const changes = (await contactHistory(req.ctx, account.id)).map(presentContactChange);
     return renderPage(req, reply, (ctx) => (
       <CoordinatesPage
         ctx={ctx}
@@ -57,11 +56,13 @@ export async function accountRoutes(app: FastifyInstance) {
   });
 
   app.post('/comptes/:id/coordonnees', { preHandler: requireUser }, async (req, reply) => {
-    const account = await loadOwnAccount(app, req);
-    const parsed = coordinatesSchema(account.civility).safeParse(req.body ?? {});
+    const { id } = routeParams(req, accountParams);
+    const target = await loadAccount(req.ctx, id, 'coordinates');
+    const { account } = target;
+    const parsed = bodyInput(req, coordinatesSchema(account.civility));
     if (!parsed.success) {
-      const summary = await accountSummary(app, account);
-      const changes = await history(account.id);
+      const summary = accountSummary(target);
+      const changes = (await contactHistory(req.ctx, account.id)).map(presentContactChange);
       return renderPage(
         req,
         reply,
@@ -69,7 +70,7 @@ export async function accountRoutes(app: FastifyInstance) {
           <CoordinatesPage
             ctx={ctx}
             account={summary}
-            values={submittedValues(req.body)}
+            values={echoForm(req.body, COORDINATE_FIELDS)}
             storedCivility={account.civility}
             errors={fieldErrors(parsed.error.issues)}
             history={changes}
@@ -78,7 +79,7 @@ export async function accountRoutes(app: FastifyInstance) {
         400,
       );
     }
-    const result = await correctCoordinates(app, req, account, req.user!, parsed.data);
+    const result = await correctCoordinates(req.ctx, target, parsed.data);
     if (!result.changed) {
       setFlash(reply, { kind: 'info', message: 'Vous n’avez modifié aucune coordonnée : rien n’a été transmis.' });
     } else if (result.mailed) {
@@ -94,12 +95,11 @@ export async function accountRoutes(app: FastifyInstance) {
   });
 
   app.get('/comptes/:id/conseil-syndical', { preHandler: requireUser }, async (req, reply) => {
-    const account = await loadOwnAccount(app, req);
+    const { id } = routeParams(req, accountParams);
     // A tenant's or a landlord's account has no council to show: same answer as an unknown page.
-    if (!canSeeCouncil(account)) throw notFound();
-    const summary = await accountSummary(app, account);
-    const rows = account.building_id === null ? [] : await councilAccountsOfBuilding(db, account.building_id);
-    const members = presentCouncil(rows);
+    const target = await loadAccount(req.ctx, id, 'council');
+    const summary = accountSummary(target);
+    const members = presentCouncil(await councilOf(req.ctx, target));
     return renderPage(req, reply, (ctx) => <CouncilPage ctx={ctx} account={summary} members={members} />);
   });
 }

@@ -1,34 +1,58 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { securityEvent } from '../../core/audit.ts';
+import { clientId, type Ctx } from '../../core/context.ts';
 import { notFound } from '../../core/errors.ts';
 import type { ClientAccount } from '../../db/schema.ts';
-import { findAccountOfUser, findBuilding, parseId } from './accounts.repository.ts';
+import { findAccountContext } from './accounts.repository.ts';
+import { canOnAccount, type AccountAction } from './accounts.policies.ts';
 import type { AccountSummary } from './accounts.views.tsx';
 
+/** An account with what its pages show around it: its building and its gestionnaire. */
+export interface AccountContext {
+  account: ClientAccount;
+  building: { name: string; address: string | null; postalCode: string | null; city: string | null } | null;
+  manager: { name: string; email: string; phone: string | null } | null;
+}
+
 /**
- * The account of the URL if the logged-in person holds it; otherwise the same 404 as an
- * id that does not exist, so ids of others reveal nothing. Every page about one account
- * loads it through here; a refused id is a security event.
+ * The account a client asks for, with its building and gestionnaire, in one query — if
+ * the policy lets this person do the action on it. Otherwise the same 404 as an id that
+ * does not exist, so ids of others reveal nothing; a refused id is a security event.
+ * Every page about one account loads it through here.
  */
-export async function loadOwnAccount(app: FastifyInstance, req: FastifyRequest): Promise<ClientAccount> {
-  const id = parseId((req.params as Record<string, unknown>).id);
-  if (id === null || !req.user) throw notFound();
-  const account = await findAccountOfUser(app.deps.db, req.user.id, id);
-  if (!account) {
+export async function loadAccount(ctx: Ctx, accountId: number, action: AccountAction): Promise<AccountContext> {
+  const row = await findAccountContext(ctx.db, clientId(ctx), accountId);
+  if (!row || !canOnAccount(action, { holds: true, kind: row.kind })) {
     // The id goes in the details: it may not exist, so it cannot be a foreign key.
-    await securityEvent(req, app.deps.db, {
+    await securityEvent(ctx, {
       action: 'account.read',
       outcome: 'denied',
-      userId: req.user.id,
-      details: { requestedAccountId: id, route: req.routeOptions.url ?? null },
+      details: { requestedAccountId: accountId, action },
     });
     throw notFound();
   }
-  return account;
+  const {
+    building_name,
+    building_address,
+    building_postal_code,
+    building_city,
+    manager_name,
+    manager_email,
+    manager_phone,
+    ...account
+  } = row;
+  return {
+    account,
+    building:
+      building_name === null
+        ? null
+        : { name: building_name, address: building_address, postalCode: building_postal_code, city: building_city },
+    // A gestionnaire always has an email (the référentiel requires it); the join only makes it optional.
+    manager: manager_name === null ? null : { name: manager_name, email: manager_email ?? '', phone: manager_phone },
+  };
 }
 
 /** What the account pages show to say which account they are about. */
-export async function accountSummary(app: FastifyInstance, account: ClientAccount): Promise<AccountSummary> {
-  const building = await findBuilding(app.deps.db, account.building_id);
-  return { id: account.id, kind: account.kind, reference: account.reference, buildingName: building?.name ?? null };
+export function accountSummary(c: AccountContext): AccountSummary {
+  const { account } = c;
+  return { id: account.id, kind: account.kind, reference: account.reference, buildingName: c.building?.name ?? null };
 }

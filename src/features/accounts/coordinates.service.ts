@@ -1,20 +1,19 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { renderMail } from '../../adapters/mailer/templates.tsx';
-import { writeAudit } from '../../core/audit.ts';
-import { agencyOf } from '../../core/http/render.ts';
-import type { SessionUser } from '../../core/http/session.ts';
+import { securityEvent } from '../../core/audit.ts';
+import { clientId, inTransaction, type Ctx } from '../../core/context.ts';
 import type { ClientAccount } from '../../db/schema.ts';
+import { findUserById } from '../users/users.repository.ts';
 import {
   ACCOUNT_CONTACT_COLUMNS,
-  findBuilding,
-  findManager,
+  contactChangesOf,
   insertContactChange,
   updateAccountContact,
   type AccountContact,
   type AccountContactColumn,
 } from './accounts.repository.ts';
 import { COLUMN_LABELS, accountTitle } from './accounts.presenter.ts';
+import type { AccountContext } from './accounts.service.ts';
 import type { CoordinatesInput } from './coordinates.schemas.ts';
 
 /** Form field → column of client_accounts. */
@@ -67,21 +66,20 @@ export type CorrectionResult = { changed: false } | { changed: true; mailed: boo
  * agency's software. `mailed` is false only when there is nobody to mail.
  */
 export async function correctCoordinates(
-  app: FastifyInstance,
-  req: FastifyRequest,
-  account: ClientAccount,
-  user: SessionUser,
+  ctx: Ctx,
+  target: AccountContext,
   input: CoordinatesInput,
 ): Promise<CorrectionResult> {
-  const { db } = app.deps;
-  const now = app.deps.now();
+  const now = ctx.now();
+  const { account, building, manager } = target;
   const diff = diffContact(contactOf(account), toContact(input));
   if (diff.changed.length === 0) return { changed: false };
 
-  const agency = await agencyOf(req);
-  const manager = await findManager(db, account.manager_id);
+  const person = await findUserById(ctx.db, clientId(ctx));
+  if (!person) throw new Error('user of a live session not found');
+  const user = { id: person.id, email: person.email, firstName: person.first_name, lastName: person.last_name };
+  const agency = await ctx.agency.get();
   const to = manager?.email ?? agency.email;
-  const building = await findBuilding(db, account.building_id);
   const clientName = [user.firstName, user.lastName].filter(Boolean).join(' ');
   const show = (v: string | null | undefined) => (v && v !== '' ? v : '(vide)');
   const notice = to
@@ -100,7 +98,8 @@ export async function correctCoordinates(
       })
     : null;
 
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(ctx, async (tx) => {
+    const trx = tx.db;
     await updateAccountContact(trx, account.id, diff.after, now);
     await insertContactChange(trx, {
       accountId: account.id,
@@ -109,24 +108,26 @@ export async function correctCoordinates(
       after: diff.after,
       now,
     });
-    await writeAudit(trx, {
+    await securityEvent(tx, {
       action: 'account.contact_change',
       outcome: 'success',
-      userId: user.id,
       accountId: account.id,
-      ip: req.ip,
       details: { fields: diff.changed },
-      at: now,
     });
     if (notice) await enqueueMail(trx, notice, now);
   });
 
   if (!notice) {
-    req.log.warn(
+    ctx.log.warn(
       { accountId: account.id },
       'contact change saved but nobody to mail: no gestionnaire and no agency email',
     );
     return { changed: true, mailed: false };
   }
   return { changed: true, mailed: true };
+}
+
+/** The changes made to an account's contact details, newest first. */
+export function contactHistory(ctx: Ctx, accountId: number) {
+  return contactChangesOf(ctx.db, accountId);
 }

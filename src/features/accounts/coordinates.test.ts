@@ -257,8 +257,8 @@ describe.each(dialects)('Mes coordonnées (%s)', (dialect) => {
       .execute();
     expect(denials.map((d) => [d.outcome, JSON.parse(d.details_json ?? '{}')])).toEqual(
       expect.arrayContaining([
-        ['denied', { requestedAccountId: account.id, route: '/comptes/:id/coordonnees' }],
-        ['denied', { requestedAccountId: 999999999, route: '/comptes/:id/coordonnees' }],
+        ['denied', { requestedAccountId: account.id, action: 'coordinates' }],
+        ['denied', { requestedAccountId: 999999999, action: 'coordinates' }],
       ]),
     );
 

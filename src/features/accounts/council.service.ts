@@ -1,5 +1,14 @@
+import type { Ctx } from '../../core/context.ts';
 import type { CouncilRole } from '../../db/schema.ts';
 import { personName } from './accounts.presenter.ts';
+import { councilAccountsOfBuilding } from './accounts.repository.ts';
+import type { AccountContext } from './accounts.service.ts';
+
+/** The members of the conseil syndical of the account's building (names and roles only). */
+export function councilOf(ctx: Ctx, target: AccountContext) {
+  const buildingId = target.account.building_id;
+  return buildingId === null ? Promise.resolve([]) : councilAccountsOfBuilding(ctx.db, buildingId);
+}
 
 export interface CouncilMember {
   name: string;

@@ -1,11 +1,18 @@
 import type { FastifyInstance } from 'fastify';
+import { bodyField, bodyInput, echoForm, queryField } from '../../core/http/input.ts';
 import { fieldErrors, renderPage } from '../../core/http/render.ts';
 import { endSession, setFlash, startSession } from '../../core/http/session.ts';
 import { securityEvent } from '../../core/audit.ts';
-import { forgotSchema, linkTokenSchema, loginSchema, resetSchema } from './auth.schemas.ts';
-import { findValidToken } from '../users/tokens.repository.ts';
-import { confirmEmail, login, requestPasswordReset, resetPassword } from './auth.service.ts';
-import { EmailConfirmedPage, ForgotPage, LoginPage, ResetPage } from './auth.views.tsx';
+import { forgotSchema, linkTokenSchema, loginSchema, resetSchema, returnPath } from './auth.schemas.ts';
+import {
+  confirmEmail,
+  inspectEmailLink,
+  isResetLinkValid,
+  login,
+  requestPasswordReset,
+  resetPassword,
+} from './auth.service.ts';
+import { ConfirmEmailPage, EmailConfirmedPage, ForgotPage, LoginPage, ResetPage } from './auth.views.tsx';
 
 const LOGIN_FAILED = 'Email ou mot de passe incorrect.';
 const LOGIN_LOCKED =
@@ -13,41 +20,40 @@ const LOGIN_LOCKED =
 
 export async function authRoutes(app: FastifyInstance) {
   app.get('/', async (req, reply) => {
-    if (req.user) return reply.redirect('/accueil', 303);
-    return renderPage(req, reply, (ctx) => <LoginPage ctx={ctx} />);
+    const back = returnPath(queryField(req, 'retour'));
+    if (req.user) return reply.redirect(back ?? '/accueil', 303);
+    return renderPage(req, reply, (ctx) => <LoginPage ctx={ctx} returnTo={back} />);
   });
 
   app.post('/connexion', async (req, reply) => {
-    const parsed = loginSchema.safeParse(req.body);
+    const parsed = bodyInput(req, loginSchema);
+    const { email, retour } = echoForm(req.body, ['email', 'retour']);
+    const back = returnPath(retour);
     if (!parsed.success) {
-      const email =
-        typeof (req.body as Record<string, unknown>)?.email === 'string'
-          ? String((req.body as Record<string, unknown>).email)
-          : '';
       return renderPage(
         req,
         reply,
-        (ctx) => <LoginPage ctx={ctx} email={email} errors={fieldErrors(parsed.error.issues)} />,
+        (ctx) => <LoginPage ctx={ctx} email={email} returnTo={back} errors={fieldErrors(parsed.error.issues)} />,
         400,
       );
     }
-    const result = await login(app, req, parsed.data.email, parsed.data.password);
+    const result = await login(req.ctx, parsed.data.email, parsed.data.password);
     if (!result.ok) {
       const message = result.locked ? LOGIN_LOCKED : LOGIN_FAILED;
       return renderPage(
         req,
         reply,
-        (ctx) => <LoginPage ctx={ctx} email={parsed.data.email} errors={{ _form: message }} />,
+        (ctx) => <LoginPage ctx={ctx} email={parsed.data.email} returnTo={back} errors={{ _form: message }} />,
         result.locked ? 429 : 401,
       );
     }
-    await startSession(app, req, reply, result.userId);
-    return reply.redirect('/accueil', 303);
+    await startSession(req, reply, result.userId);
+    return reply.redirect(back ?? '/accueil', 303);
   });
 
   app.post('/deconnexion', async (req, reply) => {
-    if (req.user) await securityEvent(req, app.deps.db, { action: 'logout', outcome: 'success', userId: req.user.id });
-    await endSession(app, req, reply);
+    if (req.user) await securityEvent(req.ctx, { action: 'logout', outcome: 'success' });
+    await endSession(req, reply);
     setFlash(reply, { kind: 'success', message: 'Vous êtes déconnecté. À bientôt !' });
     return reply.redirect('/', 303);
   });
@@ -55,18 +61,18 @@ export async function authRoutes(app: FastifyInstance) {
   app.get('/mot-de-passe-oublie', async (req, reply) => renderPage(req, reply, (ctx) => <ForgotPage ctx={ctx} />));
 
   app.post('/mot-de-passe-oublie', async (req, reply) => {
-    const parsed = forgotSchema.safeParse(req.body);
+    const parsed = bodyInput(req, forgotSchema);
     if (!parsed.success) {
       return renderPage(req, reply, (ctx) => <ForgotPage ctx={ctx} errors={fieldErrors(parsed.error.issues)} />, 400);
     }
-    await requestPasswordReset(app, req, parsed.data.email);
+    await requestPasswordReset(req.ctx, parsed.data.email);
     return renderPage(req, reply, (ctx) => <ForgotPage ctx={ctx} email={parsed.data.email} sent />);
   });
 
   app.get('/nouveau-mot-de-passe', async (req, reply) => {
-    const parsed = linkTokenSchema.safeParse((req.query as Record<string, unknown>).jeton);
+    const parsed = linkTokenSchema.safeParse(queryField(req, 'jeton'));
     const token = parsed.success ? parsed.data : '';
-    const valid = token ? await findValidToken(app.deps.db, token, 'reset_password', app.deps.now()) : undefined;
+    const valid = token ? await isResetLinkValid(req.ctx, token) : false;
     // The token stays out of Referer headers of links on the page.
     reply.header('referrer-policy', 'no-referrer');
     return renderPage(req, reply, (ctx) => <ResetPage ctx={ctx} token={token} invalid={!valid} />, valid ? 200 : 400);
@@ -74,12 +80,11 @@ export async function authRoutes(app: FastifyInstance) {
 
   app.post('/nouveau-mot-de-passe', async (req, reply) => {
     reply.header('referrer-policy', 'no-referrer');
-    const body = (req.body ?? {}) as Record<string, unknown>;
     // A missing, mangled or overlong token is a link that no longer works, whatever was typed.
-    const tokenParsed = linkTokenSchema.safeParse(body.token);
+    const tokenParsed = linkTokenSchema.safeParse(bodyField(req, 'token'));
     if (!tokenParsed.success) return renderPage(req, reply, (ctx) => <ResetPage ctx={ctx} token="" invalid />, 400);
     const token = tokenParsed.data;
-    const parsed = resetSchema.safeParse(body);
+    const parsed = bodyInput(req, resetSchema);
     if (!parsed.success) {
       return renderPage(
         req,
@@ -88,7 +93,7 @@ export async function authRoutes(app: FastifyInstance) {
         400,
       );
     }
-    const result = await resetPassword(app, req, token, parsed.data.password, parsed.data.confirm);
+    const result = await resetPassword(req.ctx, token, parsed.data.password, parsed.data.confirm);
     if (!result.ok) {
       return renderPage(
         req,
@@ -105,7 +110,7 @@ export async function authRoutes(app: FastifyInstance) {
       );
     }
     // Every session ended with the reset, this browser's included: the person logs in again.
-    await endSession(app, req, reply);
+    await endSession(req, reply);
     setFlash(reply, {
       kind: 'success',
       message: 'Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe.',
@@ -113,10 +118,25 @@ export async function authRoutes(app: FastifyInstance) {
     return reply.redirect('/', 303);
   });
 
+  // Opening the link changes nothing (mail scanners follow links): the page's button does.
   app.get('/confirmer-email', async (req, reply) => {
-    const token = linkTokenSchema.safeParse((req.query as Record<string, unknown>).jeton);
-    const result = token.success ? await confirmEmail(app, req, token.data) : { ok: false as const };
     reply.header('referrer-policy', 'no-referrer');
+    const token = linkTokenSchema.safeParse(queryField(req, 'jeton'));
+    const link = token.success ? await inspectEmailLink(req.ctx, token.data) : { kind: 'invalid' as const };
+    if (link.kind === 'invalid') {
+      return renderPage(req, reply, (ctx) => <EmailConfirmedPage ctx={ctx} ok={false} />, 400);
+    }
+    const here = `/confirmer-email?jeton=${token.data}`;
+    return renderPage(req, reply, (ctx) => <ConfirmEmailPage ctx={ctx} token={token.data!} link={link} here={here} />);
+  });
+
+  app.post('/confirmer-email', async (req, reply) => {
+    reply.header('referrer-policy', 'no-referrer');
+    const token = linkTokenSchema.safeParse(bodyField(req, 'token'));
+    const result = token.success ? await confirmEmail(req.ctx, token.data) : { ok: false as const };
+    if (!result.ok && 'needsSignIn' in result && result.needsSignIn) {
+      return reply.redirect(`/?retour=${encodeURIComponent(`/confirmer-email?jeton=${token.data}`)}`, 303);
+    }
     return renderPage(req, reply, (ctx) => <EmailConfirmedPage ctx={ctx} ok={result.ok} />, result.ok ? 200 : 400);
   });
 }

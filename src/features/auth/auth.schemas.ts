@@ -32,3 +32,13 @@ export const resetSchema = z.object({
   password: z.string({ error: 'Choisissez un mot de passe.' }).min(1, 'Choisissez un mot de passe.'),
   confirm: z.string({ error: 'Confirmez le mot de passe.' }).min(1, 'Confirmez le mot de passe.'),
 });
+
+/**
+ * Where to go back after signing in: a path of this site only (never `//host` or
+ * `/\host`, which browsers read as another site), else nothing.
+ */
+export function returnPath(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length > 500) return null;
+  if (!/^\/(?![/\\])[\x21-\x7e]*$/.test(value)) return null;
+  return value;
+}

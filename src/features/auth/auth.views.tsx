@@ -1,8 +1,20 @@
 import { EmailField, ErrorSummary, Field, PostForm, type FormErrors } from '../../core/views/components.tsx';
+import type { ConfirmLink } from './auth.service.ts';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
 import { NewPasswordFields } from '../../core/views/password-fields.tsx';
 
-export function LoginPage({ ctx, email, errors }: { ctx: PageContext; email?: string; errors?: FormErrors }) {
+export function LoginPage({
+  ctx,
+  email,
+  errors,
+  returnTo,
+}: {
+  ctx: PageContext;
+  email?: string;
+  errors?: FormErrors;
+  /** The page asked for before signing in, opened after. */
+  returnTo?: string | null;
+}) {
   return (
     <Layout ctx={ctx} title="Connexion à votre espace client" narrow>
       <h1>Connexion à votre espace client</h1>
@@ -13,6 +25,7 @@ export function LoginPage({ ctx, email, errors }: { ctx: PageContext; email?: st
         submit="Se connecter"
         secondary={<a href="/mot-de-passe-oublie">Mot de passe oublié ?</a>}
       >
+        {returnTo ? <input type="hidden" name="retour" value={returnTo} /> : null}
         <EmailField name="email" label="Email" value={email} error={errors?.email} autocomplete="username" required />
         <Field
           name="password"
@@ -135,6 +148,65 @@ export function EmailConfirmedPage({ ctx, ok }: { ctx: PageContext; ok: boolean 
           {ctx.user ? 'Aller à l’accueil' : 'Se connecter'}
         </a>
       </p>
+    </Layout>
+  );
+}
+
+/** The page a confirmation link opens: nothing changes until its button is pressed. */
+export function ConfirmEmailPage({
+  ctx,
+  token,
+  link,
+  here,
+}: {
+  ctx: PageContext;
+  token: string;
+  link: Exclude<ConfirmLink, { kind: 'invalid' }>;
+  here: string;
+}) {
+  const title = 'Confirmer votre adresse email';
+  if (link.kind === 'change' && link.needsSignIn) {
+    return (
+      <Layout ctx={ctx} title={title} narrow>
+        <h1>{title}</h1>
+        <p>
+          Pour utiliser l’adresse <strong>{link.newEmail}</strong>, connectez-vous d’abord à votre espace avec votre
+          adresse et votre mot de passe actuels : la confirmation se fait ensuite sur cette page.
+        </p>
+        <p>
+          <a href={`/?retour=${encodeURIComponent(here)}`} class="button">
+            Se connecter pour confirmer
+          </a>
+        </p>
+      </Layout>
+    );
+  }
+  if (link.kind === 'change' && link.otherPerson) {
+    return (
+      <Layout ctx={ctx} title="Lien non valable" narrow>
+        <h1>Lien non valable</h1>
+        <p>
+          Ce lien concerne un autre espace client que celui auquel vous êtes connecté. Déconnectez-vous, puis
+          connectez-vous à l’espace concerné pour confirmer.
+        </p>
+      </Layout>
+    );
+  }
+  return (
+    <Layout ctx={ctx} title={title} narrow>
+      <h1>{title}</h1>
+      <p>
+        {link.kind === 'change' ? (
+          <>
+            Confirmez que vous souhaitez désormais vous connecter avec l’adresse <strong>{link.newEmail}</strong>.
+          </>
+        ) : (
+          'Confirmez que cette adresse email est bien la vôtre.'
+        )}
+      </p>
+      <PostForm action="/confirmer-email" csrfToken={ctx.csrfToken} submit="Confirmer mon adresse email">
+        <input type="hidden" name="token" value={token} />
+      </PostForm>
     </Layout>
   );
 }

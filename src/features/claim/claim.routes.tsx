@@ -1,5 +1,6 @@
 import { accountTitle } from '../accounts/accounts.presenter.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bodyField, bodyInput, echoForm, queryField } from '../../core/http/input.ts';
 import { fieldErrors, renderPage } from '../../core/http/render.ts';
 import { requireUser, setFlash, startSession } from '../../core/http/session.ts';
 import { retryTime } from '../../core/security/attempts.ts';
@@ -30,22 +31,9 @@ export function codeLocked(until: Date): string {
   return `Trop d’essais ont échoué. Pour votre sécurité, la saisie est bloquée : réessayez à partir de ${retryTime(until)}. En cas de doute, l’agence peut vous donner un nouveau mot de passe.`;
 }
 
-function bodyOf(req: FastifyRequest): Record<string, unknown> {
-  return req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
-}
-
-/** A submitted value to show again in the form; anything but a string is dropped. */
-function str(body: Record<string, unknown>, key: string): string {
-  const v = body[key];
-  return typeof v === 'string' ? v : '';
-}
-
-function profileValues(body: Record<string, unknown>): ProfileValues {
-  const out: ProfileValues = {};
-  for (const key of Object.keys(PROFILE_LABELS)) {
-    if (key !== 'password' && key !== 'confirm') out[key] = str(body, key);
-  }
-  return out;
+/** What was typed at step 2, shown again with the errors (never the passwords). */
+function profileValues(body: unknown): ProfileValues {
+  return echoForm(body, Object.keys(PROFILE_LABELS));
 }
 
 export async function claimRoutes(app: FastifyInstance) {
@@ -59,9 +47,8 @@ export async function claimRoutes(app: FastifyInstance) {
 
   app.post('/creer-mon-espace', async (req, reply) => {
     if (req.user) return alreadyLoggedIn(req, reply);
-    const body = bodyOf(req);
-    const reference = str(body, 'reference');
-    const parsed = codeSchema.safeParse(body);
+    const { reference } = echoForm(req.body, ['reference']);
+    const parsed = bodyInput(req, codeSchema);
     if (!parsed.success) {
       return renderPage(
         req,
@@ -70,7 +57,7 @@ export async function claimRoutes(app: FastifyInstance) {
         400,
       );
     }
-    const check = await checkAccessCode(app, req, { ...parsed.data, action: 'claim.code' });
+    const check = await checkAccessCode(req.ctx, { ...parsed.data, action: 'claim.code' });
     if (!check.ok) {
       const message = check.lockedUntil ? codeLocked(check.lockedUntil) : CODE_REFUSED;
       return renderPage(
@@ -80,7 +67,7 @@ export async function claimRoutes(app: FastifyInstance) {
         check.lockedUntil ? 429 : 401,
       );
     }
-    const ticket = await issueTicket(app, check.account.id);
+    const ticket = await issueTicket(req.ctx, check.account.id);
     return reply.redirect(`/creer-mon-espace/etape-2?ticket=${ticket}`, 303);
   });
 
@@ -88,8 +75,8 @@ export async function claimRoutes(app: FastifyInstance) {
     if (req.user) return alreadyLoggedIn(req, reply);
     // The ticket stays out of Referer headers of links on the page.
     reply.header('referrer-policy', 'no-referrer');
-    const ticket = ticketSchema.safeParse((req.query as Record<string, unknown>).ticket);
-    const account = ticket.success ? await accountOfTicket(app, ticket.data) : undefined;
+    const ticket = ticketSchema.safeParse(queryField(req, 'ticket'));
+    const account = ticket.success ? await accountOfTicket(req.ctx, ticket.data) : undefined;
     if (!ticket.success || !account) return renderPage(req, reply, (ctx) => <TicketInvalidPage ctx={ctx} />, 400);
     return renderPage(req, reply, (ctx) => (
       <ClaimStep2Page ctx={ctx} ticket={ticket.data} reference={account.reference} values={prefillFrom(account)} />
@@ -99,13 +86,12 @@ export async function claimRoutes(app: FastifyInstance) {
   app.post('/creer-mon-espace/etape-2', async (req, reply) => {
     if (req.user) return alreadyLoggedIn(req, reply);
     reply.header('referrer-policy', 'no-referrer');
-    const body = bodyOf(req);
-    const ticket = ticketSchema.safeParse(body.ticket);
-    const account = ticket.success ? await accountOfTicket(app, ticket.data) : undefined;
+    const ticket = ticketSchema.safeParse(bodyField(req, 'ticket'));
+    const account = ticket.success ? await accountOfTicket(req.ctx, ticket.data) : undefined;
     if (!ticket.success || !account)
       return renderPage(req, reply, (ctx) => <TicketInvalidPage ctx={ctx} afterSubmit />, 400);
 
-    const values = profileValues(body);
+    const values = profileValues(req.body);
     const form = (status: number, errors?: Record<string, string>, emailTaken?: boolean) =>
       renderPage(
         req,
@@ -122,16 +108,16 @@ export async function claimRoutes(app: FastifyInstance) {
         ),
         status,
       );
-    const parsed = profileSchema.safeParse(body);
+    const parsed = bodyInput(req, profileSchema);
     if (!parsed.success) return form(400, fieldErrors(parsed.error.issues));
 
-    const result = await claimAccount(app, req, account, parsed.data);
+    const result = await claimAccount(req.ctx, account, parsed.data);
     if (!result.ok) {
       if (result.reason === 'errors') return form(400, result.errors);
       if (result.reason === 'email_taken') return form(409, undefined, true);
       return renderPage(req, reply, (ctx) => <TicketInvalidPage ctx={ctx} afterSubmit />, 400);
     }
-    await startSession(app, req, reply, result.userId);
+    await startSession(req, reply, result.userId);
     setFlash(reply, {
       kind: 'success',
       message: `Votre compte est désormais créé ! Un email vient d’être envoyé à ${result.email} pour confirmer votre adresse.`,
@@ -145,9 +131,8 @@ export async function claimRoutes(app: FastifyInstance) {
 
   app.post('/comptes/ajouter', { preHandler: requireUser }, async (req, reply) => {
     const user = req.user!;
-    const body = bodyOf(req);
-    const reference = str(body, 'reference');
-    const parsed = codeSchema.safeParse(body);
+    const { reference } = echoForm(req.body, ['reference']);
+    const parsed = bodyInput(req, codeSchema);
     if (!parsed.success) {
       return renderPage(
         req,
@@ -156,7 +141,7 @@ export async function claimRoutes(app: FastifyInstance) {
         400,
       );
     }
-    const result = await attachAccount(app, req, user, parsed.data.reference, parsed.data.code);
+    const result = await attachAccount(req.ctx, user, parsed.data.reference, parsed.data.code);
     if (!result.ok) {
       if (result.reason === 'already_held') {
         return renderPage(
@@ -175,7 +160,7 @@ export async function claimRoutes(app: FastifyInstance) {
       );
     }
     // More rights than a moment ago: a new session id.
-    await startSession(app, req, reply, user.id);
+    await startSession(req, reply, user.id);
     setFlash(reply, { kind: 'success', message: `Compte ${accountTitle(result.account)} ajouté à votre espace.` });
     return reply.redirect(`/accueil?onglet=${result.account.kind}`, 303);
   });

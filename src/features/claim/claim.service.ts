@@ -1,22 +1,20 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
 import { securityEvent } from '../../core/audit.ts';
 import { formatInstant } from '../../core/format.ts';
 import { hashAccessCode } from '../../core/security/access-code.ts';
-import { agencyOf } from '../../core/http/render.ts';
+import { inTransaction, type Ctx } from '../../core/context.ts';
 import {
   LIMITS,
   clearAttempts,
   forgetAttempt,
   lockedUntil,
-  takeAttempt,
   takeAttempts,
   type Limit,
 } from '../../core/security/attempts.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword } from '../../core/security/passwords.ts';
-import { safeEqual, sha256 } from '../../core/security/tokens.ts';
+import { safeEqual } from '../../core/security/tokens.ts';
 import type { Db } from '../../db/db.ts';
 import type { ClientAccount } from '../../db/schema.ts';
 import { accountTitle } from '../accounts/accounts.presenter.ts';
@@ -45,12 +43,12 @@ export type CodeCheck =
  * attempts, so nothing tells them apart; the code itself is never logged.
  */
 export async function checkAccessCode(
-  app: FastifyInstance,
-  req: FastifyRequest,
+  ctx: Ctx,
   input: { reference: string; code: string; action: 'claim.code' | 'attach.code'; userId?: number },
 ): Promise<CodeCheck> {
-  const { db, config } = app.deps;
-  const now = app.deps.now();
+  const { db, config } = ctx;
+  const now = ctx.now();
+  const ip = ctx.actor.ip ?? '';
   const refKey = normalizeReference(input.reference);
   const userId = input.userId ?? null;
   // Counted before the check, so parallel requests cannot run more than the limit allows.
@@ -58,7 +56,7 @@ export async function checkAccessCode(
     db,
     [
       [LIMITS.codePerReference, refKey],
-      [LIMITS.codePerIp, req.ip],
+      [LIMITS.codePerIp, ip],
     ],
     now,
   );
@@ -67,7 +65,7 @@ export async function checkAccessCode(
   // only the account it names, if any.
   const about = { accountId: account?.id ?? null, details: { reference: account?.reference ?? null } };
   if (!taken.ok) {
-    await securityEvent(req, db, { action: input.action, outcome: 'denied', userId, ...about });
+    await securityEvent(ctx, { action: input.action, outcome: 'denied', userId, ...about });
     return { ok: false, lockedUntil: taken.lockedUntil };
   }
   const codeHash = hashAccessCode(config.secrets.hmacKey, input.code);
@@ -78,18 +76,17 @@ export async function checkAccessCode(
     safeEqual(account.access_code_hash, codeHash);
   if (!valid || !account) {
     // The attempts taken above stay as failures.
-    await securityEvent(req, db, { action: input.action, outcome: 'failure', userId, ...about });
+    await securityEvent(ctx, { action: input.action, outcome: 'failure', userId, ...about });
     // The failure that reaches the limit already says when to retry.
-    return { ok: false, lockedUntil: await currentLock(app, refKey, req.ip, now) };
+    return { ok: false, lockedUntil: await currentLock(db, refKey, ip, now) };
   }
   await Promise.all(taken.ids.map((id) => forgetAttempt(db, id)));
   await clearAttempts(db, LIMITS.codePerReference, refKey);
-  await securityEvent(req, db, { action: input.action, outcome: 'success', userId, ...about });
+  await securityEvent(ctx, { action: input.action, outcome: 'success', userId, ...about });
   return { ok: true, account, codeHash };
 }
 
-async function currentLock(app: FastifyInstance, refKey: string, ip: string, now: Date): Promise<Date | null> {
-  const { db } = app.deps;
+async function currentLock(db: Db, refKey: string, ip: string, now: Date): Promise<Date | null> {
   const byRef = await lockedUntil(db, LIMITS.codePerReference, refKey, now);
   const byIp = await lockedUntil(db, LIMITS.codePerIp, ip, now);
   if (byRef && byIp) return byRef > byIp ? byRef : byIp;
@@ -97,12 +94,12 @@ async function currentLock(app: FastifyInstance, refKey: string, ip: string, now
 }
 
 /** Step 1 succeeded: a ticket valid 30 minutes identifies the account in step 2. */
-export function issueTicket(app: FastifyInstance, accountId: number): Promise<string> {
-  return createClaimTicket(app.deps.db, accountId, app.deps.now(), TICKET_TTL_MS);
+export function issueTicket(ctx: Ctx, accountId: number): Promise<string> {
+  return createClaimTicket(ctx.db, accountId, ctx.now(), TICKET_TTL_MS);
 }
 
-export function accountOfTicket(app: FastifyInstance, ticket: string) {
-  return findTicketAccount(app.deps.db, ticket, app.deps.now());
+export function accountOfTicket(ctx: Ctx, ticket: string) {
+  return findTicketAccount(ctx.db, ticket, ctx.now());
 }
 
 /** What the agency knows, to prefill step 2. */
@@ -136,27 +133,28 @@ export type ClaimResult =
   | { ok: false; reason: 'errors'; errors: Record<string, string> };
 
 /**
- * "This email already has a space" is an answer about someone else: one ticket gives it
- * three times at most (a person who mistyped, or has two addresses), then the ticket is
- * spent, so a ticket cannot be used to test a list of addresses.
+ * "This email already has a space" is an answer about someone else. It is counted per
+ * account (whose code opened step 2: every new ticket of the same code shares the count)
+ * and per client address, three and ten times an hour, so neither a ticket nor a code nor
+ * a machine can test a list of addresses; past that the ticket is spent and the person
+ * is answered as with an expired one.
  */
-export const EMAIL_TAKEN_PER_TICKET: Limit = { scope: 'claim:email_taken', max: 3, windowMs: TICKET_TTL_MS };
+export const EMAIL_TAKEN_PER_ACCOUNT: Limit = { scope: 'claim:email_taken', max: 3, windowMs: 60 * 60_000 };
+export const EMAIL_TAKEN_PER_IP: Limit = { scope: 'claim:email_taken_ip', max: 10, windowMs: 60 * 60_000 };
 
-/**
- * Counts one "email already has a space" answer for this ticket; past the limit the ticket
- * is deleted and the person is answered as with an expired one.
- */
-async function emailTakenAnswer(
-  app: FastifyInstance,
-  req: FastifyRequest,
-  account: ClientAccount,
-  ticket: string,
-): Promise<ClaimResult> {
-  const { db } = app.deps;
-  const taken = await takeAttempt(db, EMAIL_TAKEN_PER_TICKET, sha256(ticket), app.deps.now());
-  if (!taken.taken) {
-    await deleteTicket(db, ticket);
-    await securityEvent(req, db, {
+/** Counts one "email already has a space" answer (before giving it); past the limits, the ticket is spent. */
+async function emailTakenAnswer(ctx: Ctx, account: ClientAccount, ticket: string): Promise<ClaimResult> {
+  const taken = await takeAttempts(
+    ctx.db,
+    [
+      [EMAIL_TAKEN_PER_ACCOUNT, String(account.id)],
+      [EMAIL_TAKEN_PER_IP, ctx.actor.ip ?? ''],
+    ],
+    ctx.now(),
+  );
+  if (!taken.ok) {
+    await deleteTicket(ctx.db, ticket);
+    await securityEvent(ctx, {
       action: 'claim',
       outcome: 'denied',
       accountId: account.id,
@@ -164,7 +162,7 @@ async function emailTakenAnswer(
     });
     return { ok: false, reason: 'invalid_ticket' };
   }
-  await securityEvent(req, db, {
+  await securityEvent(ctx, {
     action: 'claim',
     outcome: 'failure',
     accountId: account.id,
@@ -180,14 +178,9 @@ async function emailTakenAnswer(
  * mail with the link that confirms the address, and the notice to anyone who already
  * held the account.
  */
-export async function claimAccount(
-  app: FastifyInstance,
-  req: FastifyRequest,
-  account: ClientAccount,
-  input: ProfileInput,
-): Promise<ClaimResult> {
-  const { db } = app.deps;
-  const agency = await agencyOf(req);
+export async function claimAccount(ctx: Ctx, account: ClientAccount, input: ProfileInput): Promise<ClaimResult> {
+  const { db } = ctx;
+  const agency = await ctx.agency.get();
   const problems = checkPassword(input.password, {
     personal: [input.firstName, input.lastName, input.email, account.reference, agency.configured ? agency.name : null],
   });
@@ -195,13 +188,14 @@ export async function claimAccount(
   if (input.password !== input.confirm) {
     return { ok: false, reason: 'errors', errors: { confirm: 'Les deux mots de passe ne sont pas identiques.' } };
   }
-  if (await findUserByEmail(db, input.email)) return emailTakenAnswer(app, req, account, input.ticket);
+  if (await findUserByEmail(db, input.email)) return emailTakenAnswer(ctx, account, input.ticket);
   const passwordHash = await hashPassword(input.password);
-  const now = app.deps.now();
+  const now = ctx.now();
   let outcome: 'ok' | 'invalid_ticket' | 'email_taken';
   let userId = 0;
   try {
-    outcome = await db.transaction().execute(async (trx) => {
+    outcome = await inTransaction(ctx, async (tx) => {
+      const trx = tx.db;
       const ticketAccount = await findTicketAccount(trx, input.ticket, now);
       if (!ticketAccount || ticketAccount.id !== account.id) return 'invalid_ticket';
       // Checked before anything is written: an email already in use consumes nothing.
@@ -223,14 +217,14 @@ export async function claimAccount(
       });
       await linkAccount(trx, userId, account.id, now);
       await deleteTicket(trx, input.ticket);
-      await queueEmailConfirmation(app, trx, agency, {
+      await queueEmailConfirmation(tx, agency, {
         id: userId,
         email: input.email,
         civility: input.civility,
         first_name: input.firstName,
         last_name: input.lastName,
       });
-      await securityEvent(req, trx, {
+      await securityEvent(tx, {
         action: 'claim',
         outcome: 'success',
         userId,
@@ -252,7 +246,7 @@ export async function claimAccount(
     if (await findUserByEmail(db, input.email)) outcome = 'email_taken';
     else throw err;
   }
-  if (outcome === 'email_taken') return emailTakenAnswer(app, req, account, input.ticket);
+  if (outcome === 'email_taken') return emailTakenAnswer(ctx, account, input.ticket);
   if (outcome === 'invalid_ticket') return { ok: false, reason: 'invalid_ticket' };
   return { ok: true, userId, email: input.email };
 }
@@ -264,28 +258,28 @@ export type AttachResult =
 
 /** "Ajouter un compte": the same check as the claim, then the account joins the person's space. */
 export async function attachAccount(
-  app: FastifyInstance,
-  req: FastifyRequest,
+  ctx: Ctx,
   user: { id: number; firstName: string; lastName: string },
   reference: string,
   code: string,
 ): Promise<AttachResult> {
-  const { db } = app.deps;
+  const { db } = ctx;
   // The person already holds it, so saying so reveals nothing; no attempt is counted.
   const known = await findAccountByTypedReference(db, reference);
   if (known && (await userHoldsAccount(db, user.id, known.id)))
     return { ok: false, reason: 'already_held', account: known };
 
-  const check = await checkAccessCode(app, req, { reference, code, action: 'attach.code', userId: user.id });
+  const check = await checkAccessCode(ctx, { reference, code, action: 'attach.code', userId: user.id });
   if (!check.ok) return { ok: false, reason: 'refused', lockedUntil: check.lockedUntil };
   const { account, codeHash } = check;
-  const now = app.deps.now();
-  const agency = await agencyOf(req);
-  const done = await db.transaction().execute(async (trx) => {
+  const now = ctx.now();
+  const agency = await ctx.agency.get();
+  const done = await inTransaction(ctx, async (tx) => {
+    const trx = tx.db;
     if (await userHoldsAccount(trx, user.id, account.id)) return 'already_held' as const;
     if (!(await markCodeUsed(trx, account.id, now, codeHash))) return 'refused' as const;
     await linkAccount(trx, user.id, account.id, now);
-    await securityEvent(req, trx, {
+    await securityEvent(tx, {
       action: 'attach',
       outcome: 'success',
       userId: user.id,

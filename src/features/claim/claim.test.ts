@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
-import { TestClient, csrfTokenOf, textOf } from '../../../test/helpers/client.ts';
+import { TestClient, csrfTokenOf, followConfirmLink, textOf } from '../../../test/helpers/client.ts';
 import { dialects } from '../../../test/helpers/db.ts';
 import { createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
@@ -138,7 +138,7 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
     // The confirmation mail arrives over SMTP and its link confirms the address.
     const mail = await t.smtp.waitFor(account.email!, (m) => m.subject.includes('Confirmez votre adresse email'));
     const link = new URL(linkIn(mail, '/confirmer-email'));
-    const confirmed = await c.get(link.pathname + link.search);
+    const confirmed = await followConfirmLink(c, link);
     expect(confirmed.statusCode).toBe(200);
     expect(textOf(confirmed.body)).toContain('Adresse email confirmée');
     expect((await usersWithEmail(account.email!))[0]!.email_verified_at).not.toBeNull();

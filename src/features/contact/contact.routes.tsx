@@ -1,33 +1,26 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { bodyInput, echoForm, idParam, routeParams } from '../../core/http/input.ts';
 import { agencyOf, fieldErrors, renderPage } from '../../core/http/render.ts';
 import { requireUser, setFlash } from '../../core/http/session.ts';
 import { retryTime } from '../../core/security/attempts.ts';
 import type { FormErrors } from '../../core/views/components.tsx';
-import type { ClientAccount } from '../../db/schema.ts';
-import { findManager } from '../accounts/accounts.repository.ts';
-import { accountSummary, loadOwnAccount } from '../accounts/accounts.service.ts';
+import { accountSummary, loadAccount, type AccountContext } from '../accounts/accounts.service.ts';
 import { messageSchema } from './contact.schemas.ts';
 import { contactDirectory, sendMessage } from './contact.service.ts';
 import { AccountContactPage, ContactPage } from './contact.views.tsx';
 
-/** What was typed, sent back with the errors so nothing is lost (bounded). */
-function submitted(body: unknown): { subject: string; body: string } {
-  const b = (body ?? {}) as Record<string, unknown>;
-  const str = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : '');
-  return { subject: str(b.subject, 1000), body: str(b.body, 20_000) };
-}
+const accountParams = z.object({ id: idParam });
 
 export async function contactRoutes(app: FastifyInstance) {
-  const { db } = app.deps;
-
   async function renderAccountContact(
     req: FastifyRequest,
     reply: Parameters<typeof renderPage>[1],
-    account: ClientAccount,
+    target: AccountContext,
     form: { values?: { subject: string; body: string }; errors?: FormErrors; status?: number } = {},
   ) {
-    const summary = await accountSummary(app, account);
-    const manager = await findManager(db, account.manager_id);
+    const summary = accountSummary(target);
+    const manager = target.manager;
     const agency = await agencyOf(req);
     return renderPage(
       req,
@@ -36,7 +29,7 @@ export async function contactRoutes(app: FastifyInstance) {
         <AccountContactPage
           ctx={ctx}
           account={summary}
-          manager={manager ? { name: manager.name, email: manager.email, phone: manager.phone } : null}
+          manager={manager}
           agency={agency}
           userEmail={req.user!.email}
           values={form.values}
@@ -49,28 +42,30 @@ export async function contactRoutes(app: FastifyInstance) {
 
   app.get('/contact', { preHandler: requireUser }, async (req, reply) => {
     const agency = await agencyOf(req);
-    const groups = await contactDirectory(app, req.user!.id);
+    const groups = await contactDirectory(req.ctx);
     return renderPage(req, reply, (ctx) => <ContactPage ctx={ctx} agency={agency} groups={groups} />);
   });
 
   app.get('/comptes/:id/contact', { preHandler: requireUser }, async (req, reply) => {
-    const account = await loadOwnAccount(app, req);
-    return renderAccountContact(req, reply, account);
+    const { id } = routeParams(req, accountParams);
+    return renderAccountContact(req, reply, await loadAccount(req.ctx, id, 'contact'));
   });
 
   app.post('/comptes/:id/contact', { preHandler: requireUser }, async (req, reply) => {
-    const account = await loadOwnAccount(app, req);
-    const parsed = messageSchema.safeParse(req.body ?? {});
+    const { id } = routeParams(req, accountParams);
+    const target = await loadAccount(req.ctx, id, 'contact');
+    const account = target.account;
+    const parsed = bodyInput(req, messageSchema);
     if (!parsed.success) {
-      return renderAccountContact(req, reply, account, {
-        values: submitted(req.body),
+      return renderAccountContact(req, reply, target, {
+        values: echoForm(req.body, ['subject', 'body']),
         errors: fieldErrors(parsed.error.issues),
         status: 400,
       });
     }
-    const result = await sendMessage(app, req, account, req.user!, parsed.data);
+    const result = await sendMessage(req.ctx, target, parsed.data);
     if (!result.ok) {
-      return renderAccountContact(req, reply, account, {
+      return renderAccountContact(req, reply, target, {
         values: parsed.data,
         errors: {
           _form: `Vous avez envoyé beaucoup de messages en peu de temps. Pour éviter les abus, l’envoi est suspendu jusqu’à ${retryTime(result.lockedUntil)} ; votre texte est conservé ci-dessous.`,

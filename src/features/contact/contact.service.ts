@@ -1,12 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
-import { writeAudit } from '../../core/audit.ts';
-import { agencyOf } from '../../core/http/render.ts';
-import type { SessionUser } from '../../core/http/session.ts';
-import { LIMITS, lockedUntil, recordAttempt } from '../../core/security/attempts.ts';
-import type { ClientAccount, Manager } from '../../db/schema.ts';
-import { accountsOfUser, findBuilding, findManager } from '../accounts/accounts.repository.ts';
+import { securityEvent } from '../../core/audit.ts';
+import { clientId, inTransaction, type Ctx } from '../../core/context.ts';
+import { LIMITS, takeAttempt } from '../../core/security/attempts.ts';
+import type { Manager } from '../../db/schema.ts';
+import { accountsOfUser } from '../accounts/accounts.repository.ts';
+import type { AccountContext } from '../accounts/accounts.service.ts';
 import { accountTitle } from '../accounts/accounts.presenter.ts';
 import { findUserById } from '../users/users.repository.ts';
 import { buildingsByIds, insertMessage, managersByIds } from './contact.repository.ts';
@@ -29,29 +28,27 @@ export type SendResult = { ok: false; lockedUntil: Date } | { ok: true; recipien
  * the client. `mailed` is false only when there is nobody to mail. At most
  * LIMITS.messagePerUser an hour.
  */
-export async function sendMessage(
-  app: FastifyInstance,
-  req: FastifyRequest,
-  account: ClientAccount,
-  user: SessionUser,
-  input: MessageInput,
-): Promise<SendResult> {
-  const { db } = app.deps;
-  const now = app.deps.now();
-  const key = String(user.id);
-  const until = await lockedUntil(db, LIMITS.messagePerUser, key, now);
-  if (until) {
-    req.log.warn({ event: 'message.limited', userId: user.id }, 'message limit reached');
-    return { ok: false, lockedUntil: until };
+export async function sendMessage(ctx: Ctx, target: AccountContext, input: MessageInput): Promise<SendResult> {
+  const { db } = ctx;
+  const now = ctx.now();
+  const { account, building } = target;
+  const person = await findUserById(db, clientId(ctx));
+  if (!person) throw new Error('user of a live session not found');
+  const user = { id: person.id, email: person.email, firstName: person.first_name, lastName: person.last_name };
+  // Counted before anything is stored: parallel posts each see the others' rows.
+  const taken = await takeAttempt(db, LIMITS.messagePerUser, String(user.id), now);
+  if (!taken.taken) {
+    await securityEvent(ctx, { action: 'message.send', outcome: 'denied', details: { reason: 'limited' } });
+    return { ok: false, lockedUntil: taken.lockedUntil };
   }
 
-  const manager = await findManager(db, account.manager_id);
-  const agency = await agencyOf(req);
+  const manager = target.manager;
+  const agency = await ctx.agency.get();
   const recipient = manager ? manager.name : agency.configured ? `l’agence ${agency.name}` : 'l’agence';
   const to = manager?.email ?? agency.email;
-  const building = await findBuilding(db, account.building_id);
-  const person = await findUserById(db, user.id);
   const clientName = [user.firstName, user.lastName].filter(Boolean).join(' ');
+  // An address not proved yet gets no text its requester typed: only that the message left.
+  const echoText = person.email_verified_at !== null;
   const about = `${accountTitle(account)}${building ? ` (${building.name})` : ''}`;
   const mails = to
     ? [
@@ -70,42 +67,43 @@ export async function sendMessage(
         renderMail(agency, {
           to: user.email,
           subject: `Votre message au sujet du compte ${account.reference}`,
-          greeting: greeting(person?.civility, user.firstName, user.lastName),
-          paragraphs: [
-            `Votre message au sujet du compte ${about} a bien été transmis à ${recipient}, qui vous répondra à cette adresse.`,
-            'Pour mémoire, voici ce que vous avez écrit :',
-            `Objet : ${input.subject}`,
-            ...lines(input.body),
-          ],
+          greeting: echoText ? greeting(person.civility, user.firstName, user.lastName) : 'Bonjour,',
+          paragraphs: echoText
+            ? [
+                `Votre message au sujet du compte ${about} a bien été transmis à ${recipient}, qui vous répondra à cette adresse.`,
+                'Pour mémoire, voici ce que vous avez écrit :',
+                `Objet : ${input.subject}`,
+                ...lines(input.body),
+              ]
+            : [
+                `Votre message au sujet du compte ${account.reference} a bien été transmis à l’agence, qui vous répondra à cette adresse.`,
+              ],
         }),
       ]
     : [];
 
-  const messageId = await db.transaction().execute(async (trx) => {
+  const messageId = await inTransaction(ctx, async (tx) => {
+    const trx = tx.db;
     const id = await insertMessage(trx, {
       accountId: account.id,
       userId: user.id,
-      managerId: manager?.id ?? null,
+      managerId: account.manager_id,
       subject: input.subject,
       body: input.body,
       now,
     });
-    await recordAttempt(trx, LIMITS.messagePerUser, key, now);
-    await writeAudit(trx, {
+    await securityEvent(tx, {
       action: 'message.send',
       outcome: 'success',
-      userId: user.id,
       accountId: account.id,
-      ip: req.ip,
-      details: { messageId: id, managerId: manager?.id ?? null },
-      at: now,
+      details: { messageId: id, managerId: account.manager_id },
     });
     for (const m of mails) await enqueueMail(trx, m, now);
     return id;
   });
 
   if (!to) {
-    req.log.warn({ messageId }, 'message stored but nobody to mail: no gestionnaire and no agency email');
+    ctx.log.warn({ messageId }, 'message stored but nobody to mail: no gestionnaire and no agency email');
     return { ok: true, recipient, mailed: false };
   }
   return { ok: true, recipient, mailed: true };
@@ -117,9 +115,9 @@ export interface DirectoryGroup {
 }
 
 /** The person's accounts grouped by gestionnaire (by name), accounts without one last. */
-export async function contactDirectory(app: FastifyInstance, userId: number): Promise<DirectoryGroup[]> {
-  const { db } = app.deps;
-  const accounts = await accountsOfUser(db, userId);
+export async function contactDirectory(ctx: Ctx): Promise<DirectoryGroup[]> {
+  const { db } = ctx;
+  const accounts = await accountsOfUser(db, clientId(ctx));
   const managerIds = [...new Set(accounts.map((a) => a.manager_id).filter((id): id is number => id !== null))];
   const buildingIds = [...new Set(accounts.map((a) => a.building_id).filter((id): id is number => id !== null))];
   const managers = new Map((await managersByIds(db, managerIds)).map((m) => [m.id, m]));

@@ -1,6 +1,7 @@
-import { formatMoney, fullName, plural } from '../../core/format.ts';
+import { formatAddress, formatMoney, fullName, plural } from '../../core/format.ts';
 import type { AccountKind, CouncilRole } from '../../db/schema.ts';
 import { accountTitle } from '../accounts/accounts.presenter.ts';
+import { canSeeCouncil } from '../accounts/accounts.policies.ts';
 
 /** Tabs appear in this order, whatever order the accounts were attached in. */
 export const ACCOUNT_KINDS: readonly AccountKind[] = ['coproprietaire', 'locataire', 'proprietaire'];
@@ -24,12 +25,6 @@ export function presentBalance(cents: number): BalanceView {
   if (cents < 0) return { cents, amount: formatMoney(cents), label: 'Solde débiteur', tone: 'debit' };
   if (cents > 0) return { cents, amount: formatMoney(cents), label: 'Solde créditeur', tone: 'credit' };
   return { cents, amount: formatMoney(0), label: 'Solde nul', tone: 'zero' };
-}
-
-/** "12 rue des Alpes, 38000 Grenoble"; empty parts are left out. */
-export function formatAddress(address: string | null, postalCode: string | null, city: string | null): string {
-  const town = [postalCode, city].filter(Boolean).join(' ');
-  return [address, town].filter(Boolean).join(', ');
 }
 
 export interface LotRow {
@@ -146,7 +141,7 @@ export function presentHome(input: {
           statement: `${base}/extrait`,
           pay: `${base}/payer`,
           details: `${base}/coordonnees`,
-          council: a.kind === 'coproprietaire' ? `${base}/conseil-syndical` : null,
+          council: canSeeCouncil(a) ? `${base}/conseil-syndical` : null,
           contact: `${base}/contact`,
         },
       };

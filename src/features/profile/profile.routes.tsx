@@ -1,22 +1,24 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bodyInput, echoForm } from '../../core/http/input.ts';
 import { fieldErrors, renderPage } from '../../core/http/render.ts';
-import { requireUser, setFlash } from '../../core/http/session.ts';
+import { requireUser, setFlash, startSession } from '../../core/http/session.ts';
 import { retryTime } from '../../core/security/attempts.ts';
 import type { FormErrors } from '../../core/views/components.tsx';
-import { findUserById } from '../users/users.repository.ts';
-import { pendingEmailChange } from './profile.repository.ts';
 import { emailChangeSchema, passwordChangeSchema, profileSchema } from './profile.schemas.ts';
-import { changePassword, requestEmailChange, resendEmailConfirmation, updateProfile } from './profile.service.ts';
+import {
+  cancelEmailChange,
+  changePassword,
+  loadUser,
+  pendingEmail,
+  requestEmailChange,
+  resendEmailConfirmation,
+  updateProfile,
+} from './profile.service.ts';
 import { ProfilePage, type ProfileDetails } from './profile.views.tsx';
 
-function str(body: unknown, key: string, max = 300): string {
-  const v = ((body ?? {}) as Record<string, unknown>)[key];
-  return typeof v === 'string' ? v.slice(0, max) : '';
-}
+const DETAIL_FIELDS = ['civility', 'lastName', 'firstName', 'phone', 'address', 'postalCode', 'city'] as const;
 
 export async function profileRoutes(app: FastifyInstance) {
-  const { db } = app.deps;
-
   /**
    * The profile page, with the stored details or, after a refused details form, what was
    * typed (nothing is lost); errors of whichever form was sent.
@@ -26,9 +28,8 @@ export async function profileRoutes(app: FastifyInstance) {
     reply: FastifyReply,
     opts: { typed?: ProfileDetails; newEmail?: string; errors?: FormErrors; status?: number } = {},
   ) {
-    const user = await findUserById(db, req.user!.id);
-    if (!user) throw new Error('user of a live session not found');
-    const pending = await pendingEmailChange(db, user.id, app.deps.now());
+    const user = await loadUser(req.ctx);
+    const pending = await pendingEmail(req.ctx);
     const details: ProfileDetails = opts.typed ?? {
       civility: user.civility,
       lastName: user.last_name,
@@ -48,7 +49,7 @@ export async function profileRoutes(app: FastifyInstance) {
           storedCivility={user.civility}
           email={user.email}
           emailConfirmed={!!user.email_verified_at}
-          pendingEmail={pending?.new_email ?? null}
+          pendingEmail={pending}
           newEmail={opts.newEmail}
           errors={opts.errors}
         />
@@ -60,25 +61,16 @@ export async function profileRoutes(app: FastifyInstance) {
   app.get('/profil', { preHandler: requireUser }, async (req, reply) => renderProfile(req, reply));
 
   app.post('/profil', { preHandler: requireUser }, async (req, reply) => {
-    const user = await findUserById(db, req.user!.id);
-    const parsed = profileSchema(user?.civility ?? null).safeParse(req.body ?? {});
+    const user = await loadUser(req.ctx);
+    const parsed = bodyInput(req, profileSchema(user.civility));
     if (!parsed.success) {
-      const b = req.body;
       return renderProfile(req, reply, {
-        typed: {
-          civility: str(b, 'civility'),
-          lastName: str(b, 'lastName'),
-          firstName: str(b, 'firstName'),
-          phone: str(b, 'phone'),
-          address: str(b, 'address'),
-          postalCode: str(b, 'postalCode'),
-          city: str(b, 'city'),
-        },
+        typed: echoForm(req.body, DETAIL_FIELDS),
         errors: fieldErrors(parsed.error.issues),
         status: 400,
       });
     }
-    const changed = await updateProfile(app, req, req.user!.id, parsed.data);
+    const changed = await updateProfile(req.ctx, parsed.data);
     setFlash(
       reply,
       changed.length
@@ -89,12 +81,12 @@ export async function profileRoutes(app: FastifyInstance) {
   });
 
   app.post('/profil/email', { preHandler: requireUser }, async (req, reply) => {
-    const parsed = emailChangeSchema.safeParse(req.body ?? {});
-    const typed = str(req.body, 'newEmail');
+    const parsed = bodyInput(req, emailChangeSchema);
+    const typed = echoForm(req.body, ['newEmail']).newEmail;
     if (!parsed.success) {
       return renderProfile(req, reply, { newEmail: typed, errors: fieldErrors(parsed.error.issues), status: 400 });
     }
-    const result = await requestEmailChange(app, req, req.user!.id, parsed.data);
+    const result = await requestEmailChange(req.ctx, parsed.data);
     if (!result.ok) return renderProfile(req, reply, { newEmail: typed, errors: result.errors, status: result.status });
     setFlash(reply, {
       kind: 'success',
@@ -103,8 +95,22 @@ export async function profileRoutes(app: FastifyInstance) {
     return reply.redirect('/profil', 303);
   });
 
+  app.post('/profil/email/annulation', { preHandler: requireUser }, async (req, reply) => {
+    const cancelled = await cancelEmailChange(req.ctx);
+    setFlash(
+      reply,
+      cancelled
+        ? {
+            kind: 'success',
+            message: 'La demande de changement d’adresse email est annulée : son lien ne fonctionne plus.',
+          }
+        : { kind: 'info', message: 'Aucun changement d’adresse email n’était en attente.' },
+    );
+    return reply.redirect('/profil', 303);
+  });
+
   app.post('/profil/email/confirmation', { preHandler: requireUser }, async (req, reply) => {
-    const result = await resendEmailConfirmation(app, req, req.user!.id);
+    const result = await resendEmailConfirmation(req.ctx);
     if (result === 'already') {
       setFlash(reply, { kind: 'info', message: 'Votre adresse email est déjà confirmée.' });
     } else if (result === 'sent') {
@@ -122,10 +128,12 @@ export async function profileRoutes(app: FastifyInstance) {
   });
 
   app.post('/profil/mot-de-passe', { preHandler: requireUser }, async (req, reply) => {
-    const parsed = passwordChangeSchema.safeParse(req.body ?? {});
+    const parsed = bodyInput(req, passwordChangeSchema);
     if (!parsed.success) return renderProfile(req, reply, { errors: fieldErrors(parsed.error.issues), status: 400 });
-    const result = await changePassword(app, req, reply, req.user!, parsed.data);
+    const result = await changePassword(req.ctx, parsed.data);
     if (!result.ok) return renderProfile(req, reply, { errors: result.errors, status: result.status });
+    // The privileges of this browser were just proved again: a new session id.
+    await startSession(req, reply, req.user!.id);
     setFlash(reply, {
       kind: 'success',
       message: 'Votre mot de passe a été modifié. Vos autres sessions ouvertes ont été fermées.',

@@ -1,26 +1,24 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
-import { securityEvent, writeAudit } from '../../core/audit.ts';
-import { endAllSessions, startSession, type SessionUser } from '../../core/http/session.ts';
+import { securityEvent } from '../../core/audit.ts';
+import { clientId, inTransaction, type Ctx } from '../../core/context.ts';
 import { formatInstant } from '../../core/format.ts';
-import { agencyOf } from '../../core/http/render.ts';
 import {
   LIMITS,
   clearAttempts,
   forgetAttempt,
-  lockedUntil,
-  recordAttempt,
   retryTime,
   takeAttempt,
   type Limit,
 } from '../../core/security/attempts.ts';
+import { currentSessionHash, endAllSessions } from '../../core/sessions/sessions.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword, verifyPassword } from '../../core/security/passwords.ts';
 import type { User } from '../../db/schema.ts';
 import { passwordContext, queueEmailConfirmation } from '../auth/auth.service.ts';
+import { deleteUnusedTokens } from '../users/tokens.repository.ts';
 import { findUserById, normalizeEmail, setPassword } from '../users/users.repository.ts';
-import { updateUserDetails, type UserDetails } from './profile.repository.ts';
+import { pendingEmailChange, updateUserDetails, type UserDetails } from './profile.repository.ts';
 import type { ProfileInput } from './profile.schemas.ts';
 
 export type FormResult = { ok: true } | { ok: false; errors: Record<string, string>; status: number };
@@ -37,8 +35,10 @@ const EMAIL_CHANGE_LIMITED = (until: Date) =>
 const LOCKED_MESSAGE = (until: Date) =>
   `Trop de mots de passe erronés ont été saisis. Pour votre sécurité, réessayez après ${retryTime(until)}.`;
 
-async function loadUser(app: FastifyInstance, userId: number): Promise<User> {
-  const user = await findUserById(app.deps.db, userId);
+/** The signed-in person's row. */
+export async function loadUser(ctx: Ctx): Promise<User> {
+  const userId = clientId(ctx);
+  const user = await findUserById(ctx.db, userId);
   // The session row references the user: it cannot vanish while the request runs.
   if (!user) throw new Error(`user ${userId} of a live session not found`);
   return user;
@@ -50,24 +50,23 @@ async function loadUser(app: FastifyInstance, userId: number): Promise<User> {
  * as limited as guessing at the login page.
  */
 async function checkCurrentPassword(
-  app: FastifyInstance,
-  req: FastifyRequest,
+  ctx: Ctx,
   user: User,
   password: string,
   action: string,
   field: string,
 ): Promise<FormResult> {
-  const { db } = app.deps;
-  const now = app.deps.now();
+  const { db } = ctx;
+  const now = ctx.now();
   const key = normalizeEmail(user.email);
   // Counted before the check, as at login: parallel guesses cannot exceed the limit.
   const taken = await takeAttempt(db, LIMITS.loginPerEmail, key, now);
   if (!taken.taken) {
-    await securityEvent(req, db, { action, outcome: 'denied', userId: user.id, details: { reason: 'locked' } });
+    await securityEvent(ctx, { action, outcome: 'denied', userId: user.id, details: { reason: 'locked' } });
     return { ok: false, errors: { _form: LOCKED_MESSAGE(taken.lockedUntil) }, status: 429 };
   }
   if (!(await verifyPassword(user.password_hash, password))) {
-    await securityEvent(req, db, {
+    await securityEvent(ctx, {
       action,
       outcome: 'failure',
       userId: user.id,
@@ -90,30 +89,18 @@ const DETAIL_COLUMNS: Record<keyof ProfileInput, keyof UserDetails> = {
 };
 
 /** Saves the person's own details; returns the columns that changed (none: nothing written). */
-export async function updateProfile(
-  app: FastifyInstance,
-  req: FastifyRequest,
-  userId: number,
-  input: ProfileInput,
-): Promise<(keyof UserDetails)[]> {
-  const { db } = app.deps;
-  const user = await loadUser(app, userId);
+export async function updateProfile(ctx: Ctx, input: ProfileInput): Promise<(keyof UserDetails)[]> {
+  const user = await loadUser(ctx);
+  const userId = user.id;
   const changes: Partial<UserDetails> = {};
   for (const [field, column] of Object.entries(DETAIL_COLUMNS) as [keyof ProfileInput, keyof UserDetails][]) {
     if ((user[column] ?? '') !== input[field]) (changes as Record<string, string>)[column] = input[field];
   }
   const changed = Object.keys(changes) as (keyof UserDetails)[];
   if (changed.length === 0) return changed;
-  await db.transaction().execute(async (trx) => {
-    await updateUserDetails(trx, userId, changes, app.deps.now());
-    await writeAudit(trx, {
-      action: 'profile.update',
-      outcome: 'success',
-      userId,
-      ip: req.ip,
-      details: { fields: changed },
-      at: app.deps.now(),
-    });
+  await inTransaction(ctx, async (tx) => {
+    await updateUserDetails(tx.db, userId, changes, tx.now());
+    await securityEvent(tx, { action: 'profile.update', outcome: 'success', details: { fields: changed } });
   });
   return changed;
 }
@@ -125,21 +112,18 @@ export async function updateProfile(
  * same treatment here (no enumeration): the confirmation step refuses it.
  */
 export async function requestEmailChange(
-  app: FastifyInstance,
-  req: FastifyRequest,
-  userId: number,
+  ctx: Ctx,
   input: { newEmail: string; emailPassword: string },
 ): Promise<FormResult & { newEmail?: string }> {
-  const { db } = app.deps;
-  const user = await loadUser(app, userId);
+  const user = await loadUser(ctx);
   const newEmail = normalizeEmail(input.newEmail);
   if (newEmail === normalizeEmail(user.email)) {
     return { ok: false, errors: { newEmail: 'Cette adresse est déjà celle de votre espace client.' }, status: 400 };
   }
   // Counted before the password is checked: a wrong password uses up a request too.
-  const taken = await takeAttempt(db, EMAIL_CHANGE_LIMIT, String(user.id), app.deps.now());
+  const taken = await takeAttempt(ctx.db, EMAIL_CHANGE_LIMIT, String(user.id), ctx.now());
   if (!taken.taken) {
-    await securityEvent(req, db, {
+    await securityEvent(ctx, {
       action: 'email.change_request',
       outcome: 'denied',
       userId: user.id,
@@ -147,54 +131,52 @@ export async function requestEmailChange(
     });
     return { ok: false, errors: { _form: EMAIL_CHANGE_LIMITED(taken.lockedUntil) }, status: 429 };
   }
-  const check = await checkCurrentPassword(
-    app,
-    req,
-    user,
-    input.emailPassword,
-    'email.change_request',
-    'emailPassword',
-  );
+  const check = await checkCurrentPassword(ctx, user, input.emailPassword, 'email.change_request', 'emailPassword');
   if (!check.ok) return check;
 
-  const agency = await agencyOf(req);
+  const agency = await ctx.agency.get();
   const notice = renderMail(agency, {
     to: user.email,
     subject: 'Demande de changement d’adresse email',
     greeting: greeting(user.civility, user.first_name, user.last_name),
     paragraphs: [
       `Une demande a été faite depuis votre espace client pour remplacer votre adresse email ${user.email} par ${newEmail}.`,
-      'Le changement n’aura lieu que lorsque le lien envoyé à la nouvelle adresse aura été suivi. D’ici là, votre adresse actuelle reste celle de votre espace.',
+      'Le changement n’aura lieu que lorsque le lien envoyé à la nouvelle adresse aura été suivi, depuis votre espace connecté. D’ici là, votre adresse actuelle reste celle de votre espace.',
     ],
+    action: { label: 'Voir ou annuler la demande', url: `${ctx.config.baseUrl}/profil` },
     after: [
-      'Si vous n’êtes pas à l’origine de cette demande, changez sans attendre votre mot de passe et prévenez l’agence.',
+      'Si vous n’êtes pas à l’origine de cette demande, connectez-vous et annulez-la depuis votre profil (bouton « Annuler ce changement »), ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? » : la demande est alors annulée. Prévenez aussi l’agence.',
     ],
   });
-  await db.transaction().execute(async (trx) => {
-    await queueEmailConfirmation(app, trx, agency, user, newEmail);
-    await enqueueMail(trx, notice, app.deps.now());
-    await securityEvent(req, trx, { action: 'email.change_request', outcome: 'success', userId: user.id });
+  await inTransaction(ctx, async (tx) => {
+    await queueEmailConfirmation(tx, agency, user, newEmail);
+    await enqueueMail(tx.db, notice, tx.now());
+    await securityEvent(tx, { action: 'email.change_request', outcome: 'success', userId: user.id });
   });
   return { ok: true, newEmail };
 }
 
-/** Sends the confirmation link of the current address again (a few times an hour at most). */
-export async function resendEmailConfirmation(
-  app: FastifyInstance,
-  req: FastifyRequest,
-  userId: number,
-): Promise<'sent' | 'already' | { lockedUntil: Date }> {
-  const { db } = app.deps;
-  const now = app.deps.now();
-  const user = await loadUser(app, userId);
-  if (user.email_verified_at) return 'already';
-  const until = await lockedUntil(db, VERIFY_RESEND_LIMIT, String(user.id), now);
-  if (until) return { lockedUntil: until };
-  const agency = await agencyOf(req);
-  await db.transaction().execute(async (trx) => {
-    await recordAttempt(trx, VERIFY_RESEND_LIMIT, String(user.id), now);
-    await queueEmailConfirmation(app, trx, agency, user);
+/** The owner withdraws an email change not yet confirmed: its link stops working. */
+export async function cancelEmailChange(ctx: Ctx): Promise<boolean> {
+  const userId = clientId(ctx);
+  const pending = await pendingEmailChange(ctx.db, userId, ctx.now());
+  if (!pending) return false;
+  await inTransaction(ctx, async (tx) => {
+    await deleteUnusedTokens(tx.db, userId, ['change_email']);
+    await securityEvent(tx, { action: 'email.change_cancel', outcome: 'success' });
   });
+  return true;
+}
+
+/** Sends the confirmation link of the current address again (a few times an hour at most). */
+export async function resendEmailConfirmation(ctx: Ctx): Promise<'sent' | 'already' | { lockedUntil: Date }> {
+  const user = await loadUser(ctx);
+  if (user.email_verified_at) return 'already';
+  // Counted before anything is sent: parallel requests each see the others' rows.
+  const taken = await takeAttempt(ctx.db, VERIFY_RESEND_LIMIT, String(user.id), ctx.now());
+  if (!taken.taken) return { lockedUntil: taken.lockedUntil };
+  const agency = await ctx.agency.get();
+  await inTransaction(ctx, (tx) => queueEmailConfirmation(tx, agency, user));
   return 'sent';
 }
 
@@ -203,18 +185,14 @@ export async function resendEmailConfirmation(
  * other session of the person ends and this one gets a new id.
  */
 export async function changePassword(
-  app: FastifyInstance,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  sessionUser: SessionUser,
+  ctx: Ctx,
   input: { currentPassword: string; newPassword: string; confirmPassword: string },
 ): Promise<FormResult> {
-  const { db } = app.deps;
-  const user = await loadUser(app, sessionUser.id);
-  const check = await checkCurrentPassword(app, req, user, input.currentPassword, 'password.change', 'currentPassword');
+  const user = await loadUser(ctx);
+  const check = await checkCurrentPassword(ctx, user, input.currentPassword, 'password.change', 'currentPassword');
   if (!check.ok) return check;
-  const agency = await agencyOf(req);
-  const problems = checkPassword(input.newPassword, await passwordContext(db, user, agency));
+  const agency = await ctx.agency.get();
+  const problems = checkPassword(input.newPassword, await passwordContext(ctx, user, agency));
   if (problems.length) return { ok: false, errors: { newPassword: problems[0]! }, status: 400 };
   if (input.newPassword === input.currentPassword) {
     return {
@@ -227,7 +205,7 @@ export async function changePassword(
     return { ok: false, errors: { confirmPassword: 'Les deux mots de passe ne sont pas identiques.' }, status: 400 };
   }
 
-  const now = app.deps.now();
+  const now = ctx.now();
   const passwordHash = await hashPassword(input.newPassword);
   const notice = renderMail(agency, {
     to: user.email,
@@ -238,17 +216,24 @@ export async function changePassword(
       'Par sécurité, vos autres sessions ouvertes (sur d’autres appareils ou navigateurs) ont été fermées.',
     ],
     after: [
-      `Si vous n’êtes pas à l’origine de ce changement, choisissez sans attendre un nouveau mot de passe depuis « Mot de passe oublié ? » (${app.deps.config.baseUrl}/mot-de-passe-oublie) et prévenez l’agence.`,
+      `Si vous n’êtes pas à l’origine de ce changement, choisissez sans attendre un nouveau mot de passe depuis « Mot de passe oublié ? » (${ctx.config.baseUrl}/mot-de-passe-oublie) et prévenez l’agence.`,
     ],
   });
-  await db.transaction().execute(async (trx) => {
-    await setPassword(trx, user.id, passwordHash, now);
-    // Whoever else knew the old password is logged out everywhere.
-    await endAllSessions(trx, user.id, req.sessionHash);
-    await enqueueMail(trx, notice, now);
+  await inTransaction(ctx, async (tx) => {
+    await setPassword(tx.db, user.id, passwordHash, now);
+    // Whoever else knew the old password is logged out everywhere, and every link they
+    // may have asked for (an email change to their own address, a reset) stops working.
+    await endAllSessions(tx, user.id, currentSessionHash(tx));
+    await deleteUnusedTokens(tx.db, user.id);
+    await enqueueMail(tx.db, notice, now);
   });
-  await startSession(app, req, reply, user.id);
-  await clearAttempts(db, LIMITS.loginPerEmail, normalizeEmail(user.email));
-  await securityEvent(req, db, { action: 'password.change', outcome: 'success', userId: user.id });
+  await clearAttempts(ctx.db, LIMITS.loginPerEmail, normalizeEmail(user.email));
+  await securityEvent(ctx, { action: 'password.change', outcome: 'success', userId: user.id });
   return { ok: true };
+}
+
+/** The address a person asked to move to and has not confirmed yet: Profil shows it, with a way to cancel. */
+export async function pendingEmail(ctx: Ctx): Promise<string | null> {
+  const pending = await pendingEmailChange(ctx.db, clientId(ctx), ctx.now());
+  return pending?.new_email ?? null;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
-import { TestClient, textOf } from '../../../test/helpers/client.ts';
+import { TestClient, followConfirmLink, textOf } from '../../../test/helpers/client.ts';
 import { dialects } from '../../../test/helpers/db.ts';
 import { createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { linkIn } from '../../../test/helpers/smtp.ts';
@@ -156,7 +156,10 @@ describe.each(dialects)('Profil (%s)', (dialect) => {
     const resetLink = new URL(linkIn(resetMail, '/nouveau-mot-de-passe'));
     expect((await new TestClient(t.app).get(resetLink.pathname + resetLink.search)).statusCode).toBe(200);
 
-    const confirm = await client.get(link.pathname + link.search);
+    // Opening the link changes nothing (a mail scanner follows links); the page's button does.
+    expect((await client.get(link.pathname + link.search)).statusCode).toBe(200);
+    expect((await userRow(user.id)).email).toBe(user.email);
+    const confirm = await followConfirmLink(client, link);
     expect(confirm.statusCode).toBe(200);
     expect(textOf(confirm.body)).toContain('Adresse email confirmée');
     expect((await userRow(user.id)).email).toBe(newEmail);
@@ -216,10 +219,14 @@ describe.each(dialects)('Profil (%s)', (dialect) => {
     expect(flashA).toContain('Un email de confirmation vient d’être envoyé à X.');
     expect(flashB).toBe(flashA);
 
-    // The owner of the taken address gets the link; following it changes nothing.
+    // The owner of the taken address gets the link; following it changes nothing, whether
+    // they open it without signing in or the requester confirms it from their space.
     const mail = await t.smtp.waitFor(other.email, (m) => m.subject.includes('Confirmez votre adresse'));
     const link = new URL(linkIn(mail, '/confirmer-email'));
-    const confirm = await new TestClient(t.app).get(link.pathname + link.search);
+    const anonymous = await new TestClient(t.app).get(link.pathname + link.search);
+    expect(textOf(anonymous.body)).toContain('connectez-vous d’abord à votre espace');
+    expect(anonymous.body).not.toContain('name="_csrf"');
+    const confirm = await followConfirmLink(client, link);
     expect(confirm.statusCode).toBe(400);
     expect(textOf(confirm.body)).toContain('Lien non valable');
     expect((await userRow(user.id)).email).toBe(user.email);
@@ -274,7 +281,7 @@ describe.each(dialects)('Profil (%s)', (dialect) => {
     );
     const mail = await t.smtp.waitFor(user.email, (m) => m.subject.includes('Confirmez votre adresse'));
     const link = new URL(linkIn(mail, '/confirmer-email'));
-    expect((await client.get(link.pathname + link.search)).statusCode).toBe(200);
+    expect((await followConfirmLink(client, link)).statusCode).toBe(200);
     expect(textOf((await client.get('/profil')).body)).toContain(`Email : ${user.email} confirmée`);
   });
 

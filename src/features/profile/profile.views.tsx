@@ -75,10 +75,14 @@ export function ProfilePage(p: ProfileProps) {
           </form>
         )}
         {p.pendingEmail ? (
-          <p class="flash flash-info">
-            Une demande de changement vers <strong>{p.pendingEmail}</strong> attend votre confirmation : suivez le lien
-            envoyé à cette adresse.
-          </p>
+          <div class="flash flash-info">
+            <p>
+              Une demande de changement vers <strong>{p.pendingEmail}</strong> attend votre confirmation : suivez le
+              lien envoyé à cette adresse, en étant connecté à votre espace. Si vous n’avez pas fait cette demande,
+              annulez-la.
+            </p>
+            <PostForm action="/profil/email/annulation" csrfToken={ctx.csrfToken} submit="Annuler ce changement" />
+          </div>
         ) : null}
         <h3>Changer d’adresse email</h3>
         <p>

@@ -89,7 +89,7 @@ const HOSTILE_LABELS = [
 
 const header = presentStatementHeader(
   { id: 7, reference: 'C0042', kind: 'coproprietaire', civility: 'M.', first_name: 'Paul', last_name: 'DURAND' },
-  undefined,
+  null,
 );
 
 function viewOf(labels: string[], period: { du?: string } = {}): StatementView {

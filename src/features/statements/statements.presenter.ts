@@ -1,7 +1,6 @@
-import { formatDate, formatMoney, todayInParis } from '../../core/format.ts';
+import { formatAddress, formatDate, formatMoney, todayInParis } from '../../core/format.ts';
 import type { AccountKind } from '../../db/schema.ts';
 import { accountTitle, personName } from '../accounts/accounts.presenter.ts';
-import { formatAddress } from '../home/home.presenter.ts';
 import type { Period } from './statements.schemas.ts';
 import type { StatementLine } from './statements.repository.ts';
 
@@ -15,10 +14,10 @@ export interface StatementAccount {
 }
 
 export interface StatementPlace {
-  building_name: string | null;
-  building_address: string | null;
-  building_postal_code: string | null;
-  building_city: string | null;
+  name: string;
+  address: string | null;
+  postalCode: string | null;
+  city: string | null;
 }
 
 /** The figures of a statement, before any formatting: shared by the page and the CSV. */
@@ -127,19 +126,14 @@ export interface StatementView {
   csvHref: string;
 }
 
-export function presentStatementHeader(
-  account: StatementAccount,
-  place: StatementPlace | undefined,
-): StatementHeaderView {
+export function presentStatementHeader(account: StatementAccount, place: StatementPlace | null): StatementHeaderView {
   return {
     id: account.id,
     reference: account.reference,
     numberLabel: accountTitle(account),
     holder: personName(account),
-    buildingName: place?.building_name ?? null,
-    buildingAddress: place
-      ? formatAddress(place.building_address, place.building_postal_code, place.building_city)
-      : '',
+    buildingName: place?.name ?? null,
+    buildingAddress: place ? formatAddress(place.address, place.postalCode, place.city) : '',
   };
 }
 

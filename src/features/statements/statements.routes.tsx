@@ -1,39 +1,25 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
-import { agencyOf, fieldErrors, renderPage } from '../../core/http/render.ts';
+import { idParam, queryField, queryInput, routeParams } from '../../core/http/input.ts';
+import { fieldErrors, renderPage } from '../../core/http/render.ts';
 import { requireUser } from '../../core/http/session.ts';
-import { balancesOf, buildingAndManagerOfAccount } from '../accounts/accounts.repository.ts';
-import { loadOwnAccount } from '../accounts/accounts.service.ts';
+import { loadAccount } from '../accounts/accounts.service.ts';
 import { presentPayment } from './payment.presenter.ts';
-import {
-  computeStatement,
-  presentStatement,
-  presentStatementHeader,
-  statementCsv,
-  statementFileName,
-} from './statements.presenter.ts';
-import { balanceBefore, statementLines } from './statements.repository.ts';
-import { periodSchema, type Period } from './statements.schemas.ts';
+import { presentStatement, presentStatementHeader, statementCsv, statementFileName } from './statements.presenter.ts';
+import { periodSchema } from './statements.schemas.ts';
+import { accountStatement, paymentOf } from './statements.service.ts';
 import { PaymentPage, StatementPage } from './statements.views.tsx';
 
+const accountParams = z.object({ id: idParam });
+
 export async function statementRoutes(app: FastifyInstance) {
-  const { db } = app.deps;
-
-  async function statementOf(accountId: number, period: Period) {
-    // Two queries whatever the length: the balance carried from before the period, then its lines.
-    const [opening, lines] = await Promise.all([
-      period.du ? balanceBefore(db, accountId, period.du) : Promise.resolve(0),
-      statementLines(db, accountId, { from: period.du, to: period.au }),
-    ]);
-    return computeStatement(lines, period, opening, app.deps.now());
-  }
-
   app.get('/comptes/:id/extrait', { preHandler: requireUser }, async (req, reply) => {
-    const account = await loadOwnAccount(app, req);
-    const header = presentStatementHeader(account, await buildingAndManagerOfAccount(db, account.id));
-    const query = (req.query ?? {}) as Record<string, unknown>;
-    const parsed = periodSchema.safeParse(query);
+    const { id } = routeParams(req, accountParams);
+    const parsed = queryInput(req, periodSchema);
     if (!parsed.success) {
+      const { account, building } = await loadAccount(req.ctx, id, 'statement');
+      const header = presentStatementHeader(account, building);
       const typed = (v: unknown) => (typeof v === 'string' ? v.slice(0, 10) : '');
       return renderPage(
         req,
@@ -42,8 +28,8 @@ export async function statementRoutes(app: FastifyInstance) {
           <StatementPage
             ctx={ctx}
             account={header}
-            du={typed(query.du)}
-            au={typed(query.au)}
+            du={typed(queryField(req, 'du'))}
+            au={typed(queryField(req, 'au'))}
             errors={fieldErrors(parsed.error.issues)}
           />
         ),
@@ -51,40 +37,42 @@ export async function statementRoutes(app: FastifyInstance) {
       );
     }
     const period = parsed.data;
-    const statement = presentStatement(header, period, await statementOf(account.id, period));
+    const { context, statement } = await accountStatement(req.ctx, id, period);
+    const header = presentStatementHeader(context.account, context.building);
+    const view = presentStatement(header, period, statement);
     return renderPage(req, reply, (ctx) => (
-      <StatementPage ctx={ctx} account={header} du={period.du ?? ''} au={period.au ?? ''} statement={statement} />
+      <StatementPage ctx={ctx} account={header} du={period.du ?? ''} au={period.au ?? ''} statement={view} />
     ));
   });
 
   app.get('/comptes/:id/extrait.csv', { preHandler: requireUser }, async (req, reply) => {
-    const account = await loadOwnAccount(app, req);
-    const parsed = periodSchema.safeParse(req.query ?? {});
+    const { id } = routeParams(req, accountParams);
+    const parsed = queryInput(req, periodSchema);
     if (!parsed.success) {
+      await loadAccount(req.ctx, id, 'statement');
       const message = parsed.error.issues.map((i) => i.message).join(' ');
       throw new AppError('bad_period', 'invalid statement period', message, 400);
     }
-    const csv = statementCsv(await statementOf(account.id, parsed.data));
+    const { context, statement } = await accountStatement(req.ctx, id, parsed.data);
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${statementFileName(account.reference, parsed.data)}"`)
+      .header(
+        'content-disposition',
+        `attachment; filename="${statementFileName(context.account.reference, parsed.data)}"`,
+      )
       .header('cache-control', 'no-store')
-      .send(csv);
+      .send(statementCsv(statement));
   });
 
   app.get('/comptes/:id/payer', { preHandler: requireUser }, async (req, reply) => {
-    const account = await loadOwnAccount(app, req);
-    const [place, balances, agency] = await Promise.all([
-      buildingAndManagerOfAccount(db, account.id),
-      balancesOf(db, [account.id]),
-      agencyOf(req),
-    ]);
+    const { id } = routeParams(req, accountParams);
+    const { context, balanceCents, agency } = await paymentOf(req.ctx, id);
     const view = presentPayment({
-      header: presentStatementHeader(account, place),
-      kind: account.kind,
-      balanceCents: balances.get(account.id) ?? 0,
+      header: presentStatementHeader(context.account, context.building),
+      kind: context.account.kind,
+      balanceCents,
       agency,
-      manager: place ? { name: place.manager_name, email: place.manager_email, phone: place.manager_phone } : undefined,
+      manager: context.manager ?? undefined,
     });
     return renderPage(req, reply, (ctx) => <PaymentPage ctx={ctx} view={view} />);
   });

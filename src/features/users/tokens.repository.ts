@@ -52,3 +52,35 @@ export async function consumeToken(db: Q, token: string, now: Date): Promise<boo
     .executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
 }
+
+/** Voids a person's links not yet followed, of the given purposes (all by default). */
+export async function deleteUnusedTokens(db: Q, userId: number, purposes?: TokenPurpose[]): Promise<void> {
+  let q = db.deleteFrom('user_tokens').where('user_id', '=', userId).where('used_at', 'is', null);
+  if (purposes) q = q.where('purpose', 'in', purposes);
+  await q.execute();
+}
+
+/** The email change a person asked for and has not confirmed yet, if any. */
+export function findPendingEmailChange(db: Q, userId: number, now: Date) {
+  return db
+    .selectFrom('user_tokens')
+    .select(['new_email', 'created_at', 'expires_at'])
+    .where('user_id', '=', userId)
+    .where('purpose', '=', 'change_email')
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now.toISOString())
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+}
+
+/** The row of a valid token whatever its purpose among those given. */
+export function findValidTokenOf(db: Q, token: string, purposes: TokenPurpose[], now: Date) {
+  return db
+    .selectFrom('user_tokens')
+    .selectAll()
+    .where('token_hash', '=', sha256(token))
+    .where('purpose', 'in', purposes)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now.toISOString())
+    .executeTakeFirst();
+}

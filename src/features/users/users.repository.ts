@@ -49,3 +49,27 @@ export function holdersOfAccount(db: Q, accountId: number) {
     .where('user_accounts.account_id', '=', accountId)
     .execute();
 }
+
+/** The references of the accounts a person holds (a password may not be built from them). */
+export async function referencesOfUser(db: Q, userId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('user_accounts')
+    .innerJoin('client_accounts', 'client_accounts.id', 'user_accounts.account_id')
+    .select('client_accounts.reference')
+    .where('user_accounts.user_id', '=', userId)
+    .execute();
+  return rows.map((r) => r.reference);
+}
+
+export async function markEmailVerified(db: Q, userId: number, now: Date): Promise<void> {
+  await db.updateTable('users').set({ email_verified_at: now.toISOString() }).where('id', '=', userId).execute();
+}
+
+/** The address becomes the login, confirmed by the link just followed. */
+export async function switchEmail(db: Q, userId: number, email: string, now: Date): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ email: normalizeEmail(email), email_verified_at: now.toISOString(), updated_at: now.toISOString() })
+    .where('id', '=', userId)
+    .execute();
+}
