@@ -7,6 +7,7 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createStorage } from './adapters/storage/storage.ts';
 import type { AppDeps } from './core/http/deps.ts';
 import { registerErrorPages } from './core/http/error-pages.tsx';
 import { readFlash } from './core/http/render.ts';
@@ -32,7 +33,11 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     requestIdHeader: deps.config.trustProxy ? 'x-request-id' : false,
     genReqId: () => randomUUID(),
   });
-  app.decorate('deps', { ...deps, now: deps.now ?? (() => new Date()) });
+  app.decorate('deps', {
+    ...deps,
+    now: deps.now ?? (() => new Date()),
+    storage: deps.storage ?? createStorage(deps.config),
+  });
 
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -1,3 +1,4 @@
+import type { Storage } from '../../adapters/storage/storage.ts';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/db.ts';
 
@@ -10,10 +11,12 @@ export interface AppDeps {
   db: Db;
   /** Injectable clock so tests can move time (expiry, lockouts). */
   now?: () => Date;
+  /** Stored files (the logo); by default the local folder the configuration names. */
+  storage?: Storage;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    deps: AppDeps & { now: () => Date };
+    deps: AppDeps & { now: () => Date; storage: Storage };
   }
 }
