@@ -8,6 +8,7 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { agencyIdentity } from './core/agency/agency.ts';
+import { createStorage } from './adapters/storage/storage.ts';
 import type { AppDeps } from './core/http/deps.ts';
 import { registerErrorPages } from './core/http/error-pages.tsx';
 import { readFlash } from './core/http/render.ts';
@@ -37,6 +38,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     ...deps,
     now: deps.now ?? (() => new Date()),
     agency: deps.agency ?? agencyIdentity(deps.db),
+    storage: deps.storage ?? createStorage(deps.config),
   });
 
   await app.register(helmet, {

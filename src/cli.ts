@@ -1,16 +1,17 @@
-import { electronicFormatIBAN, isSEPACountry, isValidBIC, isValidIBAN } from 'ibantools';
-import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeOutbox, requeueMail } from './adapters/mailer/outbox.ts';
+import { createStorage } from './adapters/storage/storage.ts';
 import { loadConfig, type Config } from './config.ts';
 import { AppError } from './core/errors.ts';
 import { createDb, migrateToLatest, type Db } from './db/db.ts';
-import { getAgency, setAgency, type AgencyKey } from './core/agency/agency.repository.ts';
+import { agencyIdentity } from './core/agency/agency.ts';
+import type { Agency, AgencyKey } from './core/agency/agency.repository.ts';
+import { createContext } from './core/context.ts';
+import { MAX_LOGO_BYTES, updateAgency, type AgencyInput } from './features/agency/agency.service.ts';
 import { loadDemo } from './features/imports/demo.ts';
-import { controlCharacterIn, isValidEmail } from './features/imports/fields.ts';
 import { ImportError } from './features/imports/import-error.ts';
 import { describeEcrituresSummary, describeReferentielSummary } from './features/imports/imports.presenter.ts';
 import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './features/imports/imports.service.ts';
@@ -158,33 +159,6 @@ const codesCommand: Command = async (args, { config, io }) => {
 // ---------------------------------------------------------------------------
 // agence
 
-/**
- * The IBAN without spaces, or null unless it is valid (country format, length, mod-97
- * check digits) and from a SEPA country: "Payer" by transfer only makes sense in euros.
- */
-export function normalizeIban(input: string): string | null {
-  const iban = electronicFormatIBAN(input.replace(/[\u00a0-]/g, ''));
-  return iban && isValidIBAN(iban) && isSEPACountry(iban.slice(0, 2)) ? iban : null;
-}
-
-export function normalizeBic(input: string): string | null {
-  const bic = input.replace(/\s/g, '').toUpperCase();
-  return isValidBIC(bic) ? bic : null;
-}
-
-/** The logo's extension judged from its content, never from its name. */
-export function logoType(content: Buffer): 'png' | 'jpg' | 'svg' | null {
-  if (content.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
-  if (content[0] === 0xff && content[1] === 0xd8 && content[2] === 0xff) return 'jpg';
-  const text = content.toString('utf8').replace(/^\uFEFF/, '');
-  const prolog = /^\s*(<\?xml[^>]*>\s*)?((<!--[\s\S]*?-->|<!DOCTYPE[^>]*>)\s*)*<svg[\s>]/i;
-  // An SVG may carry scripts that would run if the file were opened directly.
-  const active = /<script|<foreignObject|\son[a-z]+\s*=|javascript:/i;
-  return prolog.test(text) && !active.test(text) ? 'svg' : null;
-}
-
-const MAX_LOGO_BYTES = 2 * 1024 * 1024;
-
 const AGENCY_OPTIONS = {
   nom: 'name',
   slogan: 'tagline',
@@ -196,6 +170,11 @@ const AGENCY_OPTIONS = {
   iban: 'iban',
   bic: 'bic',
 } as const satisfies Record<string, AgencyKey>;
+
+const OPTION_OF = Object.fromEntries(Object.entries(AGENCY_OPTIONS).map(([o, k]) => [k, o])) as Record<
+  AgencyKey,
+  keyof typeof AGENCY_OPTIONS
+>;
 
 const AGENCY_LABELS: Record<AgencyKey, string> = {
   name: 'Nom',
@@ -214,99 +193,83 @@ const agenceCommand: Command = async (args, { config, io }) => {
   const { values } = parse(args, options, 0);
   const given = values as Partial<Record<keyof typeof AGENCY_OPTIONS, string>>;
 
-  await withDb(config, async (db) => {
-    const current = await getAgency(db);
-    if (Object.keys(given).length === 0) {
-      printAgency(io, current);
+  const input: AgencyInput = {};
+  for (const [option, key] of Object.entries(AGENCY_OPTIONS) as [keyof typeof AGENCY_OPTIONS, AgencyKey][]) {
+    const raw = given[option];
+    if (raw !== undefined && key !== 'logo') input[key] = raw;
+  }
+  if (given.logo !== undefined) {
+    const file = given.logo.trim();
+    const content = file === '' ? null : readLogo(file);
+    if (file !== '' && !content) {
+      refused(io, [`--logo\u00a0: fichier introuvable\u00a0: ${file}`]);
       return;
     }
-    const problems: string[] = [];
-    const update: Partial<Record<AgencyKey, string | null>> = {};
-    for (const [option, key] of Object.entries(AGENCY_OPTIONS) as [keyof typeof AGENCY_OPTIONS, AgencyKey][]) {
-      const raw = given[option];
-      if (raw === undefined) continue;
-      const value = raw.trim();
-      if (value === '') {
-        if (key === 'name') problems.push('--nom : le nom ne peut pas être vide.');
-        else update[key] = null;
-        continue;
-      }
-      update[key] = value;
-      // Shown on every page and mail: no tab, line break or other invisible control character.
-      const control = key === 'logo' ? null : controlCharacterIn(value);
-      if (control) {
-        problems.push(`--${option} : ${control}.`);
-        continue;
-      }
-      if (key === 'email' && !isValidEmail(value))
-        problems.push(`--email : « ${value} » n’est pas une adresse email valide.`);
-      if (key === 'website') {
-        const url = /^https?:\/\//i.test(value) ? value : `https://${value}`;
-        const ok = URL.canParse(url) && new URL(url).hostname.includes('.');
-        if (ok) update.website = url;
-        else problems.push(`--site : « ${value} » n’est pas une adresse de site valide.`);
-      }
-      if (key === 'iban') {
-        const iban = normalizeIban(value);
-        if (iban) update.iban = iban;
-        else
-          problems.push(
-            `--iban : « ${value} » n’est pas un IBAN valide (pays de la zone SEPA, longueur et clé de contrôle).`,
-          );
-      }
-      if (key === 'bic') {
-        const bic = normalizeBic(value);
-        if (bic) update.bic = bic;
-        else problems.push(`--bic : « ${value} » n’est pas un BIC valide (8 ou 11 caractères).`);
-      }
-      if (key === 'logo') {
-        if (!existsSync(value) || !statSync(value).isFile()) {
-          problems.push(`--logo : fichier introuvable : ${value}`);
-        } else if (statSync(value).size > MAX_LOGO_BYTES) {
-          problems.push('--logo : fichier trop lourd (2 Mo au plus).');
-        } else if (!logoType(readFileSync(value))) {
-          problems.push('--logo : le fichier doit être une image PNG, JPEG ou SVG (sans script).');
-        }
-      }
-    }
-    if (!current.configured && update.name === undefined) {
-      problems.push('--nom : obligatoire la première fois.');
-    }
-    if (problems.length > 0) {
-      io.err('Identité de l’agence inchangée :');
-      for (const p of problems) io.err(`  ${p}`);
-      process.exitCode = 1;
-      return;
-    }
+    input.logo = content;
+  }
 
-    if (update.logo) {
-      const filesDir = path.join(config.dataDir, 'files');
-      mkdirSync(filesDir, { recursive: true });
-      const stored = `logo-${randomBytes(8).toString('hex')}.${logoType(readFileSync(update.logo))}`;
-      copyFileSync(update.logo, path.join(filesDir, stored));
-      update.logo = stored;
+  await withDb(config, async (db) => {
+    const ctx = createContext({
+      db,
+      config,
+      agency: agencyIdentity(db),
+      actor: { kind: 'staff', name: 'cli', ip: null },
+    });
+    if (Object.keys(given).length === 0) {
+      printAgency(io, await ctx.agency.get());
+      return;
     }
-    await setAgency(db, update);
-    if (update.logo !== undefined && current.logo) {
-      // basename: the stored name is ours, but never let it point outside DATA_DIR/files.
-      rmSync(path.join(config.dataDir, 'files', path.basename(current.logo)), { force: true });
+    const result = await updateAgency(ctx, input, createStorage(config));
+    if (!result.ok) {
+      refused(
+        io,
+        result.errors.map((e) => `--${OPTION_OF[e.field]}\u00a0: ${e.message}`),
+      );
+      return;
     }
     io.out('Identité de l’agence enregistrée.');
-    printAgency(io, await getAgency(db));
+    printAgency(io, result.agency);
   });
 };
 
-function printAgency(io: Io, agency: Awaited<ReturnType<typeof getAgency>>): void {
+/**
+ * The logo file's content, or null when there is no such file. Reads one byte more than a
+ * logo may weigh, so the service refuses a larger file without it being loaded whole.
+ */
+function readLogo(file: string): Buffer | null {
+  if (!existsSync(file) || !statSync(file).isFile()) return null;
+  const buffer = Buffer.alloc(MAX_LOGO_BYTES + 1);
+  const fd = openSync(file, 'r');
+  try {
+    let length = 0;
+    while (length < buffer.length) {
+      const n = readSync(fd, buffer, length, buffer.length - length, length);
+      if (n === 0) break;
+      length += n;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function refused(io: Io, problems: string[]): void {
+  io.err('Identité de l’agence inchangée\u00a0:');
+  for (const p of problems) io.err(`  ${p}`);
+  process.exitCode = 1;
+}
+
+function printAgency(io: Io, agency: Agency): void {
   if (!agency.configured) {
-    io.out(`L’identité de l’agence n’est pas encore définie : les pages affichent « ${agency.name} ».`);
+    io.out(`L’identité de l’agence n’est pas encore définie\u00a0: les pages affichent «\u00a0${agency.name}\u00a0».`);
     io.out(
-      'Définissez-la avec : npx palier agence --nom "Cabinet …" --slogan "depuis …" --adresse "…" --telephone "…" --email …',
+      'Définissez-la avec\u00a0: npx palier agence --nom "Cabinet …" --slogan "depuis …" --adresse "…" --telephone "…" --email …',
     );
     return;
   }
-  io.out('Identité de l’agence :');
+  io.out('Identité de l’agence\u00a0:');
   for (const key of Object.values(AGENCY_OPTIONS)) {
-    io.out(`  ${AGENCY_LABELS[key]} : ${agency[key] ?? '—'}`);
+    io.out(`  ${AGENCY_LABELS[key]}\u00a0: ${agency[key] ?? '—'}`);
   }
 }
 

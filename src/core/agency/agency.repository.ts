@@ -8,7 +8,7 @@ export interface Agency {
   phone: string | null;
   email: string | null;
   website: string | null;
-  /** File name of the logo under DATA_DIR/files, served at /agence/logo. */
+  /** Storage key of the logo (see src/adapters/storage), served at /agence/logo. */
   logo: string | null;
   /** Bank details for "Payer" by transfer until online payment exists. */
   iban: string | null;
@@ -49,18 +49,22 @@ export async function getAgencyVersion(db: Db): Promise<string | null> {
 }
 
 export async function setAgency(db: Db, values: Partial<Record<AgencyKey, string | null>>): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('settings').where('key', '=', VERSION_KEY).execute();
-    await trx
-      .insertInto('settings')
-      .values({ key: VERSION_KEY, value: `${Date.now()}-${Math.random().toString(36).slice(2)}` })
-      .execute();
-    for (const [k, v] of Object.entries(values)) {
-      const key = `agency.${k}`;
-      await trx.deleteFrom('settings').where('key', '=', key).execute();
-      if (v !== null && v !== undefined && v !== '') {
-        await trx.insertInto('settings').values({ key, value: v }).execute();
-      }
+  // Inside the caller's transaction when there is one: its audit event commits with the change.
+  if (db.isTransaction) return writeAgency(db, values);
+  await db.transaction().execute((trx) => writeAgency(trx, values));
+}
+
+async function writeAgency(trx: Db, values: Partial<Record<AgencyKey, string | null>>): Promise<void> {
+  await trx.deleteFrom('settings').where('key', '=', VERSION_KEY).execute();
+  await trx
+    .insertInto('settings')
+    .values({ key: VERSION_KEY, value: `${Date.now()}-${Math.random().toString(36).slice(2)}` })
+    .execute();
+  for (const [k, v] of Object.entries(values)) {
+    const key = `agency.${k}`;
+    await trx.deleteFrom('settings').where('key', '=', key).execute();
+    if (v !== null && v !== undefined && v !== '') {
+      await trx.insertInto('settings').values({ key, value: v }).execute();
     }
-  });
+  }
 }

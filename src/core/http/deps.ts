@@ -1,3 +1,4 @@
+import type { Storage } from '../../adapters/storage/storage.ts';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/db.ts';
 import type { AgencyIdentity } from '../agency/agency.ts';
@@ -13,6 +14,8 @@ export interface AppDeps {
   now?: () => Date;
   /** The agency's identity kept in memory; one per process by default. */
   agency?: AgencyIdentity;
+  /** Stored files (the logo); by default the local folder the configuration names. */
+  storage?: Storage;
 }
 
 declare module 'fastify' {
