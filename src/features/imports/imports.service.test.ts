@@ -1,3 +1,4 @@
+import { parse as parseCsv } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dialects, createTestDb, type TestDb } from '../../../test/helpers/db.ts';
@@ -315,7 +316,26 @@ describe.each(dialects)('imports on %s', (dialect) => {
         .execute();
       const after = await exportCodes(t.db, config);
       expect(after.map((c) => c.reference)).toEqual(['10001', '40001']);
-      expect(codesToCsv(after)).toBe(`reference;code_acces\r\n10001;${after[0]!.code}\r\n40001;${after[1]!.code}\r\n`);
+      expect(codesToCsv(after)).toBe(
+        `\uFEFFreference;code_acces\r\n10001;${after[0]!.code}\r\n40001;${after[1]!.code}\r\n`,
+      );
+    });
+
+    it('exports references that look like formulas as text, and round-trips through a CSV parser', async () => {
+      const references = ['=HYPERLINK("http://x";"clic")', '-42', '+33', '@A1', 'C;1', 'Ré "2"'];
+      const quoted = (v: string) => `"${v.replace(/"/g, '""')}"`;
+      const file = ['type;reference;nom', ...references.map((r) => `locataire;${quoted(r)};Petit`)].join('\n');
+      await importReferentiel(t.db, config, csv(file));
+      const codes = await exportCodes(t.db, config);
+      const rows = parseCsv(codesToCsv(codes), { bom: true, delimiter: ';', columns: true }) as Record<
+        string,
+        string
+      >[];
+      const neutralised = (r: string) => (/^[=+\-@]/.test(r) ? `'${r}` : r);
+      expect(rows.map((r) => r.reference).sort()).toEqual(references.map(neutralised).sort());
+      expect(rows.map((r) => [r.reference, r.code_acces])).toEqual(
+        codes.map((c) => [neutralised(c.reference), c.code]),
+      );
     });
 
     it.each([

@@ -1,6 +1,7 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Secrets } from '../../config.ts';
 import { writeAudit } from '../../core/audit.ts';
+import { frenchCsv } from '../../core/csv.ts';
 import { AppError } from '../../core/errors.ts';
 import { generateAccessCode, hashAccessCode } from '../../core/security/access-code.ts';
 import { decrypt, encrypt } from '../../core/security/tokens.ts';
@@ -462,8 +463,12 @@ export async function exportCodes(db: Db, config: ImportConfig): Promise<Printab
   return codes;
 }
 
+const CODES_CSV_COLUMNS = {
+  reference: { header: 'reference', type: 'text' },
+  code: { header: 'code_acces', type: 'text' },
+} as const;
+
 /** `reference;code_acces` with a header, as mail-merge tools expect. */
 export function codesToCsv(codes: PrintableCode[]): string {
-  const cell = (v: string) => (/[;"\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return ['reference;code_acces', ...codes.map((c) => `${cell(c.reference)};${cell(c.code)}`)].join('\r\n') + '\r\n';
+  return frenchCsv(codes, CODES_CSV_COLUMNS);
 }
