@@ -13,6 +13,10 @@ import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './i
 const config = { secrets: { hmacKey: 'test-hmac-key', encryptionKey: 'test-encryption-key' } };
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 const csv = (text: string) => Buffer.from(text);
+/** UTF-8 text with raw bytes among it, as when a Windows-1252 value is pasted into a UTF-8 file. */
+const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => Buffer.from(p)));
+const MIXED = (line: number, position: number) =>
+  `Ligne ${line} : le fichier mélange deux encodages, octet invalide en position ${position}. Enregistrez-le en UTF-8 (format « CSV UTF-8 »).`;
 
 const TABLES = ['managers', 'buildings', 'lots', 'client_accounts', 'account_lots', 'ledger_entries'] as const;
 
@@ -174,6 +178,25 @@ describe.each(dialects)('imports on %s', (dialect) => {
       });
       expect(await lotsOf(t.db, '20001')).toHaveLength(2);
       expect(await account(t.db, '30002')).toMatchObject({ kind: 'locataire', first_name: 'Léa' });
+    });
+
+    it('refuses a UTF-8 file holding a Windows-1252 byte, naming its line and position, and writes nothing', async () => {
+      await importReferentiel(t.db, config, fixture('referentiel.csv'));
+      const file = bytes(
+        'type;reference;nom;ville\nlocataire;7001;Petit;Saint-Égrève\nlocataire;7002;Roux;Saint-',
+        [0xc9],
+        'grève\n',
+      );
+      const err = await refused(t, () => importReferentiel(t.db, config, file));
+      expect(err.lines).toEqual([MIXED(3, 27)]);
+      // With a BOM too, and counting characters rather than bytes before the stray one.
+      const withBom = bytes(
+        [0xef, 0xbb, 0xbf],
+        'type;reference;nom;ville\r\nlocataire;7001;Pétît;Gi',
+        [0xe8],
+        'res\r\n',
+      );
+      expect((await refused(t, () => importReferentiel(t.db, config, withBom))).lines).toEqual([MIXED(2, 24)]);
     });
 
     it('changes nothing when the same file is imported twice', async () => {
@@ -430,6 +453,17 @@ describe.each(dialects)('imports on %s', (dialect) => {
           .execute(),
       ).toEqual([{ label: 'Régularisation' }]);
       expect(await balance(t.db, '10002')).toBe(7520);
+    });
+
+    it('refuses a UTF-8 file holding a Windows-1252 byte, naming its line and position, and writes nothing', async () => {
+      await importEcritures(t.db, fixture('ecritures.csv'));
+      const file = bytes(
+        'reference;date;libelle;debit;credit\n10001;01/01/2025;Régularisation;1;\n10001;02/01/2025;Relevé d',
+        [0x92],
+        'eau;1;\n',
+      );
+      const err = await refused(t, () => importEcritures(t.db, file));
+      expect(err.lines).toEqual([MIXED(3, 26)]);
     });
 
     it.each([
