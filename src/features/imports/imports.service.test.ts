@@ -370,6 +370,11 @@ describe.each(dialects)('imports on %s', (dialect) => {
         'Ligne 3, colonne « nom » : « Dupond » contredit la ligne 2 pour le compte « 10001 » (« Dupont »).',
       ],
       [
+        'an access code of two alternating characters',
+        'type;reference;nom;code_acces\nlocataire;10001;Dupont;\nlocataire;9;Petit;abababab',
+        'Ligne 3, colonne « code_acces » : code d’accès trop simple (au moins 6 caractères différents).',
+      ],
+      [
         'a control character after valid lines',
         'type;reference;nom;adresse\nlocataire;10001;Dupont;1 rue Haute\nlocataire;9;Petit;"2 rue\tBasse"',
         'Ligne 3, colonne « adresse » : caractère invisible interdit (tabulation, U+0009) en position 6',

@@ -193,6 +193,11 @@ describe('parseReferentiel', () => {
 
   const header = 'type;reference;nom;immeuble_code;lot_numero;tantiemes;conseil_syndical;code_acces;email';
 
+  it('takes an access code of six distinct characters as it is', () => {
+    const r = parseReferentiel(Buffer.from(`${header}\nlocataire;1;A;;;;;abc-def-ABC-DEF;`));
+    expect(r.accounts.get('1')!.accessCode).toBe('abc-def-ABC-DEF');
+  });
+
   it.each([
     [
       'an unknown column',
@@ -230,6 +235,21 @@ describe('parseReferentiel', () => {
       'a short access code',
       `${header}\nlocataire;1;A;;;;;AB-12;`,
       'Ligne 2, colonne « code_acces » : code d’accès trop court',
+    ],
+    [
+      'an access code of one repeated character',
+      `${header}\nlocataire;1;A;;;;;;\nlocataire;2;B;;;;;11111111;`,
+      'Ligne 3, colonne « code_acces » : code d’accès trop simple (au moins 6 caractères différents).',
+    ],
+    [
+      'an access code of two alternating characters, whatever their case and separators',
+      `${header}\nlocataire;1;A;;;;;abAB-abAB-ab;`,
+      'Ligne 2, colonne « code_acces » : code d’accès trop simple',
+    ],
+    [
+      'an access code of five distinct characters',
+      `${header}\nlocataire;1;A;;;;;ABCDE-EDCBA;`,
+      'Ligne 2, colonne « code_acces » : code d’accès trop simple',
     ],
     [
       'a bad email',

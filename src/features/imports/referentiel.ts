@@ -79,6 +79,12 @@ const MANAGER_COLUMNS = ['gestionnaire_nom', 'gestionnaire_telephone'] as const;
 
 const MAX_LENGTH = 255;
 const MAX_REFERENCE_LENGTH = 50;
+/**
+ * "11111111" or "abababab" is long enough yet guessed in a few tries: a code printed by the
+ * agency's software must vary as much as a short word. Counted once spaces, dashes and case
+ * are set aside, as the code is typed.
+ */
+const MIN_DISTINCT_CODE_CHARACTERS = 6;
 
 export interface ParsedAccount {
   line: number;
@@ -300,8 +306,11 @@ function readEmail(row: Row): string {
 /** The code as the file gives it, '' when none; never echoed in a message (it is a secret). */
 function readAccessCode(row: Row): string {
   const code = row.get('code_acces');
-  if (code !== '' && !isAcceptableImportedCode(code)) {
+  if (code === '') return code;
+  if (!isAcceptableImportedCode(code)) {
     row.err('code_acces', `code d’accès trop court (au moins ${MIN_IMPORTED_CODE_LENGTH} lettres ou chiffres).`);
+  } else if (new Set(normalizeAccessCode(code)).size < MIN_DISTINCT_CODE_CHARACTERS) {
+    row.err('code_acces', `code d’accès trop simple (au moins ${MIN_DISTINCT_CODE_CHARACTERS} caractères différents).`);
   }
   return code;
 }
