@@ -222,6 +222,16 @@ describe('parseReferentiel', () => {
       'Ligne 2, colonne « tantiemes » : « -4 » n’est pas un nombre entier',
     ],
     [
+      'a type named like an object property',
+      `${header}\nconstructor;1;A;;;;;;\n__proto__;2;B;;;;;;`,
+      'Ligne 2, colonne « type » : « constructor » n’est pas un type de compte valide',
+    ],
+    [
+      'a council role named like an object property',
+      `${header}\ncopropriétaire;1;A;B;3;4;constructor;;`,
+      'Ligne 2, colonne « conseil_syndical » : « constructor » n’est pas valide',
+    ],
+    [
       'a bad council role',
       `${header}\ncopropriétaire;1;A;B;3;4;trésorier;;`,
       'Ligne 2, colonne « conseil_syndical » : « trésorier » n’est pas valide',

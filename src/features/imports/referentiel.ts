@@ -156,6 +156,11 @@ const COUNCIL_ROLES: Record<string, CouncilRole | null> = {
   presidente: 'president',
 };
 
+/** A plain lookup would find "constructor" or "__proto__" on Object.prototype and take them as values. */
+function ownValue<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** What a row says about its account, compared across rows of the same reference. */
 type AccountSignature = Record<AccountColumn, string>;
 
@@ -288,7 +293,7 @@ function requiredWhenUsed(row: Row, column: ReferentielColumn, dependents: reado
 
 function readKind(row: Row): AccountKind | undefined {
   const raw = row.get('type');
-  const kind = KINDS[fold(raw).replace(/[-\s]/g, '')];
+  const kind = ownValue(KINDS, fold(raw).replace(/[-\s]/g, ''));
   if (raw === '') row.err('type', 'valeur obligatoire (copropriétaire, locataire ou propriétaire).');
   else if (!kind) {
     row.err('type', `« ${raw} » n’est pas un type de compte valide (copropriétaire, locataire ou propriétaire).`);
@@ -318,7 +323,7 @@ function readAccessCode(row: Row): string {
 /** undefined when the value is not a council role (null means no seat on the council). */
 function readCouncilRole(row: Row, kind: AccountKind | undefined): CouncilRole | null | undefined {
   const raw = row.get('conseil_syndical');
-  const role = COUNCIL_ROLES[fold(raw)];
+  const role = ownValue(COUNCIL_ROLES, fold(raw));
   if (role === undefined) {
     row.err('conseil_syndical', `« ${raw} » n’est pas valide (vide, membre ou président).`);
   } else if (role !== null && kind && kind !== 'coproprietaire') {
