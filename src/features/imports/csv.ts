@@ -26,11 +26,23 @@ export interface CsvVisitor {
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
- * Agencies' accounting software exports UTF-8 (often with a BOM, from Excel) or
- * Windows-1252; a file that is not valid UTF-8 can only be the latter.
+ * The one-byte-per-character charset a file is read in when it is not UTF-8: Windows-1252 for
+ * spreadsheets and the agencies' software, ISO-8859-15 for some FEC exports.
  */
-export function decodeCsv(buffer: Buffer): string {
-  if (buffer.subarray(0, 3).equals(UTF8_BOM)) return buffer.subarray(3).toString('utf8');
+export type SingleByteCharset = 'windows-1252' | 'iso-8859-15';
+
+export interface DecodeOptions {
+  singleByteCharset?: SingleByteCharset;
+}
+
+/**
+ * The encoding is decided on the whole file, never guessed from its start: valid UTF-8 (with
+ * or without a BOM) is read as UTF-8, and a file with no UTF-8 multibyte character at all as
+ * the single-byte charset. A file holding both UTF-8 characters and bytes that are not UTF-8
+ * has had values pasted from another encoding; read either way, some of its accents would be
+ * stored garbled ("Saint-Ã‰grÃ¨ve"), so it is refused.
+ */
+export function decodeCsv(buffer: Buffer, options: DecodeOptions = {}): string {
   if ((buffer[0] === 0xff && buffer[1] === 0xfe) || (buffer[0] === 0xfe && buffer[1] === 0xff)) {
     throw new ImportError([
       {
@@ -40,8 +52,77 @@ export function decodeCsv(buffer: Buffer): string {
       },
     ]);
   }
-  if (isUtf8(buffer)) return buffer.toString('utf8');
-  return iconv.decode(buffer, 'win1252');
+  if (isUtf8(buffer)) {
+    const bom = buffer.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
+    return buffer.subarray(bom).toString('utf8');
+  }
+  const { firstInvalid, multibyte } = scanUtf8(buffer);
+  if (multibyte) {
+    const { line, position } = locate(buffer, firstInvalid);
+    throw new ImportError([
+      {
+        line,
+        message: `le fichier mélange deux encodages, octet invalide en position ${position}. Enregistrez-le en UTF-8 (format « CSV UTF-8 »).`,
+      },
+    ]);
+  }
+  return iconv.decode(buffer, options.singleByteCharset ?? 'windows-1252');
+}
+
+/**
+ * Length of the well-formed UTF-8 sequence starting at `i` (Unicode, table 3-7), 0 when the
+ * byte there starts none: overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+ */
+function utf8SequenceLength(b: Uint8Array, i: number): number {
+  const lead = b[i]!;
+  if (lead < 0x80) return 1;
+  const continues = (k: number, min = 0x80, max = 0xbf) => i + k < b.length && b[i + k]! >= min && b[i + k]! <= max;
+  if (lead >= 0xc2 && lead <= 0xdf) return continues(1) ? 2 : 0;
+  if (lead >= 0xe0 && lead <= 0xef) {
+    const second = continues(1, lead === 0xe0 ? 0xa0 : 0x80, lead === 0xed ? 0x9f : 0xbf);
+    return second && continues(2) ? 3 : 0;
+  }
+  if (lead >= 0xf0 && lead <= 0xf4) {
+    const second = continues(1, lead === 0xf0 ? 0x90 : 0x80, lead === 0xf4 ? 0x8f : 0xbf);
+    return second && continues(2) && continues(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+/** Offset of the first byte that is not UTF-8 (-1 if none), and whether any multibyte character occurs. */
+function scanUtf8(b: Uint8Array): { firstInvalid: number; multibyte: boolean } {
+  let firstInvalid = -1;
+  let multibyte = false;
+  let i = 0;
+  while (i < b.length && (firstInvalid === -1 || !multibyte)) {
+    // Most bytes of a ledger are ASCII: skipped without a call, a large file is scanned quickly.
+    if (b[i]! < 0x80) {
+      i++;
+      continue;
+    }
+    const length = utf8SequenceLength(b, i);
+    if (length === 0 && firstInvalid === -1) firstInvalid = i;
+    if (length > 1) multibyte = true;
+    i += Math.max(length, 1);
+  }
+  return { firstInvalid, multibyte };
+}
+
+/**
+ * The file line of a byte (CRLF, LF or CR ends a line, as for the rows) and its position in
+ * that line, counted in characters as an editor shows them: everything before the first invalid
+ * byte is UTF-8, so it decodes exactly. The BOM, invisible, is not counted.
+ */
+function locate(b: Buffer, offset: number): { line: number; position: number } {
+  let line = 1;
+  let start = b.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
+  for (let i = 0; i < offset; i++) {
+    if (b[i] === 0x0a || (b[i] === 0x0d && b[i + 1] !== 0x0a)) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, position: [...b.toString('utf8', start, offset)].length + 1 };
 }
 
 /** "Libellé de l'écriture " → "libelle_de_l'ecriture". */
@@ -81,9 +162,9 @@ const CSV_ERRORS: Record<string, string> = {
  * export can have a million lines). Blank lines and lines made only of separators are
  * skipped; trailing unnamed header columns (a spreadsheet's stray `;`) are ignored.
  */
-export function readCsv(buffer: Buffer, visitor: CsvVisitor): void {
+export function readCsv(buffer: Buffer, visitor: CsvVisitor, options: DecodeOptions = {}): void {
   // csv-parse miscounts lines after a CRLF inside a quoted value; plain LF keeps line numbers exact.
-  const text = decodeCsv(buffer).replace(/\r\n?/g, '\n');
+  const text = decodeCsv(buffer, options).replace(/\r\n?/g, '\n');
   const delimiter = detectDelimiter(firstNonEmptyLine(text));
   let header: CsvHeader | null = null;
   let width = 0;

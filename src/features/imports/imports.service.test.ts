@@ -1,3 +1,4 @@
+import { parse as parseCsv } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dialects, createTestDb, type TestDb } from '../../../test/helpers/db.ts';
@@ -12,6 +13,10 @@ import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './i
 const config = { secrets: { hmacKey: 'test-hmac-key', encryptionKey: 'test-encryption-key' } };
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 const csv = (text: string) => Buffer.from(text);
+/** UTF-8 text with raw bytes among it, as when a Windows-1252 value is pasted into a UTF-8 file. */
+const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => Buffer.from(p)));
+const MIXED = (line: number, position: number) =>
+  `Ligne ${line} : le fichier mélange deux encodages, octet invalide en position ${position}. Enregistrez-le en UTF-8 (format « CSV UTF-8 »).`;
 
 const TABLES = ['managers', 'buildings', 'lots', 'client_accounts', 'account_lots', 'ledger_entries'] as const;
 
@@ -175,6 +180,25 @@ describe.each(dialects)('imports on %s', (dialect) => {
       expect(await account(t.db, '30002')).toMatchObject({ kind: 'locataire', first_name: 'Léa' });
     });
 
+    it('refuses a UTF-8 file holding a Windows-1252 byte, naming its line and position, and writes nothing', async () => {
+      await importReferentiel(t.db, config, fixture('referentiel.csv'));
+      const file = bytes(
+        'type;reference;nom;ville\nlocataire;7001;Petit;Saint-Égrève\nlocataire;7002;Roux;Saint-',
+        [0xc9],
+        'grève\n',
+      );
+      const err = await refused(t, () => importReferentiel(t.db, config, file));
+      expect(err.lines).toEqual([MIXED(3, 27)]);
+      // With a BOM too, and counting characters rather than bytes before the stray one.
+      const withBom = bytes(
+        [0xef, 0xbb, 0xbf],
+        'type;reference;nom;ville\r\nlocataire;7001;Pétît;Gi',
+        [0xe8],
+        'res\r\n',
+      );
+      expect((await refused(t, () => importReferentiel(t.db, config, withBom))).lines).toEqual([MIXED(2, 24)]);
+    });
+
     it('changes nothing when the same file is imported twice', async () => {
       await importReferentiel(t.db, config, fixture('referentiel.csv'));
       const before = await snapshot(t.db);
@@ -315,7 +339,26 @@ describe.each(dialects)('imports on %s', (dialect) => {
         .execute();
       const after = await exportCodes(t.db, config);
       expect(after.map((c) => c.reference)).toEqual(['10001', '40001']);
-      expect(codesToCsv(after)).toBe(`reference;code_acces\r\n10001;${after[0]!.code}\r\n40001;${after[1]!.code}\r\n`);
+      expect(codesToCsv(after)).toBe(
+        `\uFEFFreference;code_acces\r\n10001;${after[0]!.code}\r\n40001;${after[1]!.code}\r\n`,
+      );
+    });
+
+    it('exports references that look like formulas as text, and round-trips through a CSV parser', async () => {
+      const references = ['=HYPERLINK("http://x";"clic")', '-42', '+33', '@A1', 'C;1', 'Ré "2"'];
+      const quoted = (v: string) => `"${v.replace(/"/g, '""')}"`;
+      const file = ['type;reference;nom', ...references.map((r) => `locataire;${quoted(r)};Petit`)].join('\n');
+      await importReferentiel(t.db, config, csv(file));
+      const codes = await exportCodes(t.db, config);
+      const rows = parseCsv(codesToCsv(codes), { bom: true, delimiter: ';', columns: true }) as Record<
+        string,
+        string
+      >[];
+      const neutralised = (r: string) => (/^[=+\-@]/.test(r) ? `'${r}` : r);
+      expect(rows.map((r) => r.reference).sort()).toEqual(references.map(neutralised).sort());
+      expect(rows.map((r) => [r.reference, r.code_acces])).toEqual(
+        codes.map((c) => [neutralised(c.reference), c.code]),
+      );
     });
 
     it.each([
@@ -325,6 +368,11 @@ describe.each(dialects)('imports on %s', (dialect) => {
         'lines contradicting each other',
         'type;reference;nom;immeuble_code;lot_numero\ncopropriétaire;10001;Dupont;BASTILLE;0006\ncopropriétaire;10001;Dupond;BASTILLE;0031',
         'Ligne 3, colonne « nom » : « Dupond » contredit la ligne 2 pour le compte « 10001 » (« Dupont »).',
+      ],
+      [
+        'an access code of two alternating characters',
+        'type;reference;nom;code_acces\nlocataire;10001;Dupont;\nlocataire;9;Petit;abababab',
+        'Ligne 3, colonne « code_acces » : code d’accès trop simple (au moins 6 caractères différents).',
       ],
       [
         'a control character after valid lines',
@@ -410,6 +458,17 @@ describe.each(dialects)('imports on %s', (dialect) => {
           .execute(),
       ).toEqual([{ label: 'Régularisation' }]);
       expect(await balance(t.db, '10002')).toBe(7520);
+    });
+
+    it('refuses a UTF-8 file holding a Windows-1252 byte, naming its line and position, and writes nothing', async () => {
+      await importEcritures(t.db, fixture('ecritures.csv'));
+      const file = bytes(
+        'reference;date;libelle;debit;credit\n10001;01/01/2025;Régularisation;1;\n10001;02/01/2025;Relevé d',
+        [0x92],
+        'eau;1;\n',
+      );
+      const err = await refused(t, () => importEcritures(t.db, file));
+      expect(err.lines).toEqual([MIXED(3, 26)]);
     });
 
     it.each([

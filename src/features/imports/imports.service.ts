@@ -1,6 +1,7 @@
-import type { Updateable } from 'kysely';
+import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Secrets } from '../../config.ts';
 import { writeAudit } from '../../core/audit.ts';
+import { frenchCsv } from '../../core/csv.ts';
 import { AppError } from '../../core/errors.ts';
 import { generateAccessCode, hashAccessCode } from '../../core/security/access-code.ts';
 import { decrypt, encrypt } from '../../core/security/tokens.ts';
@@ -8,7 +9,15 @@ import type { Db } from '../../db/db.ts';
 import type { BuildingsTable, ClientAccountsTable, LotsTable, ManagersTable } from '../../db/schema.ts';
 import { parseEcritures } from './ecritures.ts';
 import * as repo from './imports.repository.ts';
-import { lotKey, parseReferentiel, type ParsedAccount, type ReferentielColumn } from './referentiel.ts';
+import {
+  lotKey,
+  parseReferentiel,
+  type ParsedAccount,
+  type ParsedBuilding,
+  type ParsedLot,
+  type ParsedReferentiel,
+  type ReferentielColumn,
+} from './referentiel.ts';
 
 /** Only the secrets an import needs, so tests and tools need not build a whole Config. */
 export interface ImportConfig {
@@ -54,6 +63,46 @@ function changes<T extends object>(stored: T, wanted: Partial<T>): Partial<T> {
 
 const isEmpty = (o: object) => Object.keys(o).length === 0;
 
+/** Writes the fields that differ from the stored row, if any; true when something was written. */
+async function applyChanges<T extends object>(
+  stored: T,
+  wanted: Partial<T>,
+  write: (patch: Partial<T>) => Promise<void>,
+): Promise<boolean> {
+  const patch = changes(stored, wanted);
+  if (isEmpty(patch)) return false;
+  await write(patch);
+  return true;
+}
+
+/** One référentiel import under way: its transaction, the parsed file, and what it counts. */
+interface ReferentielRun {
+  trx: Db;
+  config: ImportConfig;
+  file: ParsedReferentiel;
+  summary: ReferentielSummary;
+  /** One instant for every row the import writes. */
+  now: string;
+  /** Columns absent from the file leave stored values untouched. */
+  has(column: ReferentielColumn): boolean;
+}
+
+/** Ids of the file's gestionnaires (by email) and buildings (by code), stored or just created. */
+interface ParentIds {
+  managers: Map<string, number>;
+  buildings: Map<string, number>;
+}
+
+/** The accounts of the file once written. */
+interface WrittenAccounts {
+  /** By reference. */
+  ids: Map<string, number>;
+  /** By reference: those that existed before this import. */
+  stored: Map<string, Selectable<ClientAccountsTable>>;
+  /** Ids of stored accounts this import changed. */
+  updated: Set<number>;
+}
+
 /**
  * Upserts the agency's référentiel: gestionnaires by email, buildings by code, lots by
  * (building, number), accounts by reference, and the accounts' lots. Accounts absent
@@ -61,8 +110,28 @@ const isEmpty = (o: object) => Object.keys(o).length === 0;
  */
 export async function importReferentiel(db: Db, config: ImportConfig, buffer: Buffer): Promise<ReferentielSummary> {
   const file = parseReferentiel(buffer);
-  const has = (c: ReferentielColumn) => file.columns.has(c);
-  const summary: ReferentielSummary = {
+  const summary = emptySummary(file);
+  return db.transaction().execute(async (trx) => {
+    const run: ReferentielRun = {
+      trx,
+      config,
+      file,
+      summary,
+      now: new Date().toISOString(),
+      has: (c) => file.columns.has(c),
+    };
+    const parents = { managers: await upsertManagers(run), buildings: await upsertBuildings(run) };
+    const lotIds = await upsertLots(run, parents.buildings);
+    const accounts = await upsertAccounts(run, parents);
+    if (run.has('lot_numero')) await replaceAccountLots(run, accounts, lotIds);
+    summary.accountsUpdated = accounts.updated.size;
+    await writeAudit(trx, { action: 'import.referentiel', outcome: 'success', details: { ...summary } });
+    return summary;
+  });
+}
+
+function emptySummary(file: ParsedReferentiel): ReferentielSummary {
+  return {
     rows: file.rows,
     accounts: file.accounts.size,
     accountsCreated: 0,
@@ -81,225 +150,279 @@ export async function importReferentiel(db: Db, config: ImportConfig, buffer: Bu
     codesCreated: 0,
     codesImported: 0,
   };
+}
 
-  return db.transaction().execute(async (trx) => {
-    const now = new Date().toISOString();
+// ---- Gestionnaires
 
-    // Gestionnaires
-    const managerIds = new Map<string, number>();
-    const storedManagers = new Map((await repo.listManagers(trx)).map((m) => [m.email.toLowerCase(), m]));
-    const newManagers = [];
-    for (const m of file.managers.values()) {
-      const stored = storedManagers.get(m.email);
-      const wanted: Updateable<ManagersTable> = {
-        name: m.name ?? stored?.name ?? m.email,
-        ...(has('gestionnaire_telephone') && { phone: m.phone }),
-      };
-      if (!stored) {
-        newManagers.push({ email: m.email, name: wanted.name as string, phone: m.phone });
-        continue;
-      }
-      managerIds.set(m.email, stored.id);
-      const patch = changes(stored, wanted);
-      if (!isEmpty(patch)) {
-        await repo.updateManager(trx, stored.id, patch);
-        summary.managersUpdated++;
-      }
+/** Gestionnaire ids by email. */
+async function upsertManagers(run: ReferentielRun): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  const stored = new Map((await repo.listManagers(run.trx)).map((m) => [m.email.toLowerCase(), m]));
+  const created: Insertable<ManagersTable>[] = [];
+  for (const m of run.file.managers.values()) {
+    const s = stored.get(m.email);
+    if (!s) {
+      created.push({ email: m.email, name: m.name ?? m.email, phone: m.phone });
+      continue;
     }
-    for (const r of await repo.insertManagers(trx, newManagers)) managerIds.set(r.email, r.id);
-    summary.managersCreated = newManagers.length;
-
-    // Immeubles
-    const buildingIds = new Map<string, number>();
-    const storedBuildings = new Map((await repo.listBuildings(trx)).map((b) => [b.code, b]));
-    const newBuildings = [];
-    for (const b of file.buildings.values()) {
-      const stored = storedBuildings.get(b.code);
-      const wanted: Updateable<BuildingsTable> = {
-        name: b.name ?? stored?.name ?? b.code,
-        ...(has('immeuble_adresse') && { address: b.address }),
-        ...(has('immeuble_code_postal') && { postal_code: b.postalCode }),
-        ...(has('immeuble_ville') && { city: b.city }),
-      };
-      if (!stored) {
-        newBuildings.push({
-          code: b.code,
-          name: b.name ?? b.code,
-          address: b.address,
-          postal_code: b.postalCode,
-          city: b.city,
-        });
-        continue;
-      }
-      buildingIds.set(b.code, stored.id);
-      const patch = changes(stored, wanted);
-      if (!isEmpty(patch)) {
-        await repo.updateBuilding(trx, stored.id, patch);
-        summary.buildingsUpdated++;
-      }
-    }
-    for (const r of await repo.insertBuildings(trx, newBuildings)) buildingIds.set(r.code, r.id);
-    summary.buildingsCreated = newBuildings.length;
-
-    // Lots
-    const lotIds = new Map<string, number>();
-    const buildingCodeById = new Map([...buildingIds].map(([code, id]) => [id, code]));
-    const storedLots = new Map(
-      (await repo.listLotsOfBuildings(trx, [...buildingIds.values()])).map((l) => [
-        lotKey(buildingCodeById.get(l.building_id)!, l.number),
-        l,
-      ]),
-    );
-    const newLots = [];
-    for (const [key, l] of file.lots) {
-      const stored = storedLots.get(key);
-      const wanted: Updateable<LotsTable> = {
-        ...(has('lot_type') && { type: l.type }),
-        ...(has('lot_description') && { description: l.description }),
-        ...(has('tantiemes') && { shares: l.shares }),
-      };
-      if (!stored) {
-        newLots.push({
-          building_id: buildingIds.get(l.buildingCode)!,
-          number: l.number,
-          type: l.type,
-          description: l.description,
-          shares: l.shares,
-        });
-        continue;
-      }
-      lotIds.set(key, stored.id);
-      const patch = changes(stored, wanted);
-      if (!isEmpty(patch)) {
-        await repo.updateLot(trx, stored.id, patch);
-        summary.lotsUpdated++;
-      }
-    }
-    for (const r of await repo.insertLots(trx, newLots)) {
-      lotIds.set(lotKey(buildingCodeById.get(r.building_id)!, r.number), r.id);
-    }
-    summary.lotsCreated = newLots.length;
-
-    // Comptes
-    const accountFields = (a: ParsedAccount): Updateable<ClientAccountsTable> => ({
-      kind: a.kind,
-      last_name: a.lastName,
-      ...(has('civilite') && { civility: a.civility }),
-      ...(has('prenom') && { first_name: a.firstName }),
-      ...(has('email') && { email: a.email }),
-      ...(has('telephone') && { phone: a.phone }),
-      ...(has('adresse') && { address: a.address }),
-      ...(has('code_postal') && { postal_code: a.postalCode }),
-      ...(has('ville') && { city: a.city }),
-      ...(has('immeuble_code') && { building_id: a.buildingCode ? buildingIds.get(a.buildingCode)! : null }),
-      ...(has('gestionnaire_email') && { manager_id: a.managerEmail ? managerIds.get(a.managerEmail)! : null }),
-      // Only co-owners sit on the council, even when the file has no conseil_syndical column.
-      ...(has('conseil_syndical') || a.kind !== 'coproprietaire' ? { council_role: a.councilRole } : {}),
-    });
-
-    const codeFields = (a: ParsedAccount, storedHash: string | null): Updateable<ClientAccountsTable> | null => {
-      if (a.accessCode !== null) {
-        const hash = hashAccessCode(config.secrets.hmacKey, a.accessCode);
-        if (hash === storedHash) return null;
-        summary.codesImported++;
-        // A new code from the agency supersedes the old one, used or not.
-        return {
-          access_code_hash: hash,
-          access_code_encrypted: null,
-          access_code_origin: 'import',
-          access_code_issued_at: now,
-          access_code_used_at: null,
-        };
-      }
-      if (storedHash !== null) return null;
-      const code = generateAccessCode();
-      summary.codesCreated++;
-      return {
-        access_code_hash: hashAccessCode(config.secrets.hmacKey, code),
-        access_code_encrypted: encrypt(config.secrets.encryptionKey, code),
-        access_code_origin: 'palier',
-        access_code_issued_at: now,
-        access_code_used_at: null,
-      };
+    ids.set(m.email, s.id);
+    const wanted: Updateable<ManagersTable> = {
+      name: m.name ?? s.name,
+      ...(run.has('gestionnaire_telephone') && { phone: m.phone }),
     };
-
-    const accountIds = new Map<string, number>();
-    const updatedAccounts = new Set<number>();
-    const storedAccounts = new Map(
-      (await repo.listAccountsByReference(trx, [...file.accounts.keys()])).map((a) => [a.reference, a]),
-    );
-    const newAccounts = [];
-    for (const a of file.accounts.values()) {
-      const stored = storedAccounts.get(a.reference);
-      if (!stored) {
-        newAccounts.push({
-          reference: a.reference,
-          kind: a.kind,
-          building_id: a.buildingCode ? buildingIds.get(a.buildingCode)! : null,
-          manager_id: a.managerEmail ? managerIds.get(a.managerEmail)! : null,
-          civility: a.civility,
-          last_name: a.lastName,
-          first_name: a.firstName,
-          email: a.email,
-          phone: a.phone,
-          address: a.address,
-          postal_code: a.postalCode,
-          city: a.city,
-          council_role: a.councilRole,
-          ...codeFields(a, null),
-          created_at: now,
-          updated_at: now,
-        });
-        continue;
-      }
-      accountIds.set(a.reference, stored.id);
-      const patch = { ...changes(stored, accountFields(a)), ...codeFields(a, stored.access_code_hash) };
-      if (!isEmpty(patch)) {
-        await repo.updateAccount(trx, stored.id, { ...patch, updated_at: now });
-        updatedAccounts.add(stored.id);
-        // A step 1 passed with the superseded code must not carry on to step 2.
-        if (patch.access_code_hash) await repo.deleteClaimTickets(trx, stored.id);
-      }
+    if (await applyChanges(s, wanted, (patch) => repo.updateManager(run.trx, s.id, patch))) {
+      run.summary.managersUpdated++;
     }
-    for (const r of await repo.insertAccounts(trx, newAccounts)) accountIds.set(r.reference, r.id);
-    summary.accountsCreated = newAccounts.length;
+  }
+  for (const r of await repo.insertManagers(run.trx, created)) ids.set(r.email, r.id);
+  run.summary.managersCreated = created.length;
+  return ids;
+}
 
-    // Lots of each account: the file lists them all, for the accounts it names.
-    if (has('lot_numero')) {
-      const storedLinks = new Map<number, Set<number>>();
-      const existingIds = [...storedAccounts.values()].map((a) => a.id);
-      for (const l of await repo.listLinksOfAccounts(trx, existingIds)) {
-        const set = storedLinks.get(l.account_id) ?? new Set();
-        set.add(l.lot_id);
-        storedLinks.set(l.account_id, set);
-      }
-      const toAdd = [];
-      for (const a of file.accounts.values()) {
-        const accountId = accountIds.get(a.reference)!;
-        const wanted = new Set(a.lotKeys.map((k) => lotIds.get(k)!));
-        const stored = storedLinks.get(accountId) ?? new Set<number>();
-        const added = [...wanted].filter((id) => !stored.has(id));
-        const removed = [...stored].filter((id) => !wanted.has(id));
-        for (const lotId of added) toAdd.push({ account_id: accountId, lot_id: lotId });
-        if (removed.length > 0) await repo.deleteLinks(trx, accountId, removed);
-        summary.linksAdded += added.length;
-        summary.linksRemoved += removed.length;
-        if (
-          (added.length > 0 || removed.length > 0) &&
-          storedAccounts.has(a.reference) &&
-          !updatedAccounts.has(accountId)
-        ) {
-          await repo.updateAccount(trx, accountId, { updated_at: now });
-          updatedAccounts.add(accountId);
-        }
-      }
-      await repo.insertLinks(trx, toAdd);
+// ---- Immeubles
+
+/** Building ids by code. */
+async function upsertBuildings(run: ReferentielRun): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  const stored = new Map((await repo.listBuildings(run.trx)).map((b) => [b.code, b]));
+  const created: Insertable<BuildingsTable>[] = [];
+  for (const b of run.file.buildings.values()) {
+    const s = stored.get(b.code);
+    if (!s) {
+      created.push({
+        code: b.code,
+        name: b.name ?? b.code,
+        address: b.address,
+        postal_code: b.postalCode,
+        city: b.city,
+      });
+      continue;
     }
-    summary.accountsUpdated = updatedAccounts.size;
+    ids.set(b.code, s.id);
+    if (await applyChanges(s, buildingFields(run, b, s), (patch) => repo.updateBuilding(run.trx, s.id, patch))) {
+      run.summary.buildingsUpdated++;
+    }
+  }
+  for (const r of await repo.insertBuildings(run.trx, created)) ids.set(r.code, r.id);
+  run.summary.buildingsCreated = created.length;
+  return ids;
+}
 
-    await writeAudit(trx, { action: 'import.referentiel', outcome: 'success', details: { ...summary } });
-    return summary;
-  });
+function buildingFields(
+  run: ReferentielRun,
+  b: ParsedBuilding,
+  stored: Selectable<BuildingsTable>,
+): Updateable<BuildingsTable> {
+  return {
+    name: b.name ?? stored.name,
+    ...(run.has('immeuble_adresse') && { address: b.address }),
+    ...(run.has('immeuble_code_postal') && { postal_code: b.postalCode }),
+    ...(run.has('immeuble_ville') && { city: b.city }),
+  };
+}
+
+// ---- Lots
+
+/** Lot ids by lotKey(building code, number). */
+async function upsertLots(run: ReferentielRun, buildingIds: Map<string, number>): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  const codeOf = new Map([...buildingIds].map(([code, id]) => [id, code]));
+  const keyOf = (l: { building_id: number; number: string }) => lotKey(codeOf.get(l.building_id)!, l.number);
+  const stored = new Map(
+    (await repo.listLotsOfBuildings(run.trx, [...buildingIds.values()])).map((l) => [keyOf(l), l]),
+  );
+  const created: Insertable<LotsTable>[] = [];
+  for (const [key, l] of run.file.lots) {
+    const s = stored.get(key);
+    if (!s) {
+      const { buildingCode, number, type, description, shares } = l;
+      created.push({ building_id: buildingIds.get(buildingCode)!, number, type, description, shares });
+      continue;
+    }
+    ids.set(key, s.id);
+    if (await applyChanges(s, lotFields(run, l), (patch) => repo.updateLot(run.trx, s.id, patch))) {
+      run.summary.lotsUpdated++;
+    }
+  }
+  for (const r of await repo.insertLots(run.trx, created)) ids.set(keyOf(r), r.id);
+  run.summary.lotsCreated = created.length;
+  return ids;
+}
+
+function lotFields(run: ReferentielRun, l: ParsedLot): Updateable<LotsTable> {
+  return {
+    ...(run.has('lot_type') && { type: l.type }),
+    ...(run.has('lot_description') && { description: l.description }),
+    ...(run.has('tantiemes') && { shares: l.shares }),
+  };
+}
+
+// ---- Comptes
+
+async function upsertAccounts(run: ReferentielRun, parents: ParentIds): Promise<WrittenAccounts> {
+  const ids = new Map<string, number>();
+  const updated = new Set<number>();
+  const stored = new Map(
+    (await repo.listAccountsByReference(run.trx, [...run.file.accounts.keys()])).map((a) => [a.reference, a]),
+  );
+  const created: Insertable<ClientAccountsTable>[] = [];
+  for (const a of run.file.accounts.values()) {
+    const s = stored.get(a.reference);
+    if (!s) {
+      created.push(newAccount(run, a, parents));
+      continue;
+    }
+    ids.set(a.reference, s.id);
+    if (await updateAccount(run, s, a, parents)) updated.add(s.id);
+  }
+  for (const r of await repo.insertAccounts(run.trx, created)) ids.set(r.reference, r.id);
+  run.summary.accountsCreated = created.length;
+  return { ids, stored, updated };
+}
+
+function newAccount(run: ReferentielRun, a: ParsedAccount, parents: ParentIds): Insertable<ClientAccountsTable> {
+  return {
+    reference: a.reference,
+    kind: a.kind,
+    building_id: a.buildingCode ? parents.buildings.get(a.buildingCode)! : null,
+    manager_id: a.managerEmail ? parents.managers.get(a.managerEmail)! : null,
+    civility: a.civility,
+    last_name: a.lastName,
+    first_name: a.firstName,
+    email: a.email,
+    phone: a.phone,
+    address: a.address,
+    postal_code: a.postalCode,
+    city: a.city,
+    council_role: a.councilRole,
+    ...accessCodeFields(run, a, null),
+    created_at: run.now,
+    updated_at: run.now,
+  };
+}
+
+/** True when the stored account changed. */
+async function updateAccount(
+  run: ReferentielRun,
+  stored: Selectable<ClientAccountsTable>,
+  a: ParsedAccount,
+  parents: ParentIds,
+): Promise<boolean> {
+  const patch = {
+    ...changes(stored, accountFields(run, a, parents)),
+    ...accessCodeFields(run, a, stored.access_code_hash),
+  };
+  if (isEmpty(patch)) return false;
+  await repo.updateAccount(run.trx, stored.id, { ...patch, updated_at: run.now });
+  // A step 1 passed with the superseded code must not carry on to step 2.
+  if (patch.access_code_hash) await repo.deleteClaimTickets(run.trx, stored.id);
+  return true;
+}
+
+function accountFields(run: ReferentielRun, a: ParsedAccount, parents: ParentIds): Updateable<ClientAccountsTable> {
+  const has = run.has;
+  return {
+    kind: a.kind,
+    last_name: a.lastName,
+    ...(has('civilite') && { civility: a.civility }),
+    ...(has('prenom') && { first_name: a.firstName }),
+    ...(has('email') && { email: a.email }),
+    ...(has('telephone') && { phone: a.phone }),
+    ...(has('adresse') && { address: a.address }),
+    ...(has('code_postal') && { postal_code: a.postalCode }),
+    ...(has('ville') && { city: a.city }),
+    ...(has('immeuble_code') && { building_id: a.buildingCode ? parents.buildings.get(a.buildingCode)! : null }),
+    ...(has('gestionnaire_email') && { manager_id: a.managerEmail ? parents.managers.get(a.managerEmail)! : null }),
+    // Only co-owners sit on the council, even when the file has no conseil_syndical column.
+    ...(has('conseil_syndical') || a.kind !== 'coproprietaire' ? { council_role: a.councilRole } : {}),
+  };
+}
+
+// ---- Codes d'accès
+
+/** The code fields to write for an account, or null to keep the stored code. */
+function accessCodeFields(
+  run: ReferentielRun,
+  a: ParsedAccount,
+  storedHash: string | null,
+): Updateable<ClientAccountsTable> | null {
+  if (a.accessCode !== null) return importedCode(run, a.accessCode, storedHash);
+  // An empty code_acces never removes a code: Palier only creates one for an account without.
+  return storedHash === null ? createdCode(run) : null;
+}
+
+function importedCode(run: ReferentielRun, code: string, storedHash: string | null) {
+  const hash = hashAccessCode(run.config.secrets.hmacKey, code);
+  if (hash === storedHash) return null;
+  run.summary.codesImported++;
+  // A new code from the agency supersedes the old one, used or not.
+  return {
+    access_code_hash: hash,
+    access_code_encrypted: null,
+    access_code_origin: 'import' as const,
+    access_code_issued_at: run.now,
+    access_code_used_at: null,
+  };
+}
+
+/** Kept encrypted as well as hashed, so that `codes export` can print it for the agency. */
+function createdCode(run: ReferentielRun) {
+  const code = generateAccessCode();
+  run.summary.codesCreated++;
+  return {
+    access_code_hash: hashAccessCode(run.config.secrets.hmacKey, code),
+    access_code_encrypted: encrypt(run.config.secrets.encryptionKey, code),
+    access_code_origin: 'palier' as const,
+    access_code_issued_at: run.now,
+    access_code_used_at: null,
+  };
+}
+
+// ---- Lots of each account
+
+/** The file lists all the lots of the accounts it names: those no longer listed are unlinked. */
+async function replaceAccountLots(
+  run: ReferentielRun,
+  accounts: WrittenAccounts,
+  lotIds: Map<string, number>,
+): Promise<void> {
+  const storedLinks = await linksOf(
+    run,
+    [...accounts.stored.values()].map((a) => a.id),
+  );
+  const toAdd = [];
+  for (const a of run.file.accounts.values()) {
+    const accountId = accounts.ids.get(a.reference)!;
+    const wanted = new Set(a.lotKeys.map((k) => lotIds.get(k)!));
+    const stored = storedLinks.get(accountId) ?? new Set<number>();
+    const added = [...wanted].filter((id) => !stored.has(id));
+    const removed = [...stored].filter((id) => !wanted.has(id));
+    for (const lotId of added) toAdd.push({ account_id: accountId, lot_id: lotId });
+    if (removed.length > 0) await repo.deleteLinks(run.trx, accountId, removed);
+    run.summary.linksAdded += added.length;
+    run.summary.linksRemoved += removed.length;
+    const changed = added.length > 0 || removed.length > 0;
+    if (changed && accounts.stored.has(a.reference)) await touchAccount(run, accounts, accountId);
+  }
+  await repo.insertLinks(run.trx, toAdd);
+}
+
+/** Lot ids by account id. */
+async function linksOf(run: ReferentielRun, accountIds: number[]): Promise<Map<number, Set<number>>> {
+  const links = new Map<number, Set<number>>();
+  for (const l of await repo.listLinksOfAccounts(run.trx, accountIds)) {
+    const set = links.get(l.account_id) ?? new Set();
+    set.add(l.lot_id);
+    links.set(l.account_id, set);
+  }
+  return links;
+}
+
+/** A stored account whose lots changed counts as updated, once. */
+async function touchAccount(run: ReferentielRun, accounts: WrittenAccounts, accountId: number): Promise<void> {
+  if (accounts.updated.has(accountId)) return;
+  await repo.updateAccount(run.trx, accountId, { updated_at: run.now });
+  accounts.updated.add(accountId);
 }
 
 /**
@@ -340,8 +463,12 @@ export async function exportCodes(db: Db, config: ImportConfig): Promise<Printab
   return codes;
 }
 
+const CODES_CSV_COLUMNS = {
+  reference: { header: 'reference', type: 'text' },
+  code: { header: 'code_acces', type: 'text' },
+} as const;
+
 /** `reference;code_acces` with a header, as mail-merge tools expect. */
 export function codesToCsv(codes: PrintableCode[]): string {
-  const cell = (v: string) => (/[;"\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return ['reference;code_acces', ...codes.map((c) => `${cell(c.reference)};${cell(c.code)}`)].join('\r\n') + '\r\n';
+  return frenchCsv(codes, CODES_CSV_COLUMNS);
 }

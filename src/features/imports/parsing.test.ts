@@ -35,6 +35,28 @@ describe('csv reading', () => {
     expect(decodeCsv(iconv.encode('Référence;Élise;€', 'win1252'))).toBe('Référence;Élise;€');
   });
 
+  it('reads the single-byte charset it is given when the file has no UTF-8 character', () => {
+    // 0xA4 is « € » in ISO-8859-15 (a FEC export) and « ¤ » in Windows-1252.
+    const file = Buffer.from([0x52, 0xe9, 0x66, 0x3b, 0xa4]);
+    expect(decodeCsv(file, { singleByteCharset: 'iso-8859-15' })).toBe('Réf;€');
+    expect(decodeCsv(file)).toBe('Réf;¤');
+    // Overlong forms and surrogates are not UTF-8 characters: such a file is single-byte text.
+    expect(decodeCsv(Buffer.from([0xc0, 0x80, 0x3b, 0xed, 0xa0, 0x80]))).toBe('À€;í\u00a0€');
+  });
+
+  it('refuses a file mixing UTF-8 and another encoding, naming the line and position of the first stray byte', () => {
+    const mixed = (...parts: (string | number[])[]) =>
+      errorLines(() => decodeCsv(Buffer.concat(parts.map((p) => Buffer.from(p)))));
+    const message = (line: number, position: number) =>
+      `Ligne ${line} : le fichier mélange deux encodages, octet invalide en position ${position}. Enregistrez-le en UTF-8 (format « CSV UTF-8 »).`;
+    // The UTF-8 character may come after the stray byte; CR, LF and CRLF all end a line.
+    expect(mixed('a;b\r\nc;d\re;', [0xe9], '\nf;€')).toEqual([message(3, 3)]);
+    // Positions count characters, four-byte ones included.
+    expect(mixed('a;b\nÉté 😀 ', [0xe8, 0x72], '\n')).toEqual([message(2, 7)]);
+    // A truncated sequence at the very end of the file.
+    expect(mixed('é;', [0xe2, 0x82])).toEqual([message(1, 3)]);
+  });
+
   it('refuses UTF-16 with a French explanation', () => {
     const lines = errorLines(() => decodeCsv(Buffer.from([0xff, 0xfe, 0x41, 0x00])));
     expect(lines[0]).toMatch(/^Ligne 1 : le fichier est en UTF-16/);
@@ -171,6 +193,11 @@ describe('parseReferentiel', () => {
 
   const header = 'type;reference;nom;immeuble_code;lot_numero;tantiemes;conseil_syndical;code_acces;email';
 
+  it('takes an access code of six distinct characters as it is', () => {
+    const r = parseReferentiel(Buffer.from(`${header}\nlocataire;1;A;;;;;abc-def-ABC-DEF;`));
+    expect(r.accounts.get('1')!.accessCode).toBe('abc-def-ABC-DEF');
+  });
+
   it.each([
     [
       'an unknown column',
@@ -195,6 +222,16 @@ describe('parseReferentiel', () => {
       'Ligne 2, colonne « tantiemes » : « -4 » n’est pas un nombre entier',
     ],
     [
+      'a type named like an object property',
+      `${header}\nconstructor;1;A;;;;;;\n__proto__;2;B;;;;;;`,
+      'Ligne 2, colonne « type » : « constructor » n’est pas un type de compte valide',
+    ],
+    [
+      'a council role named like an object property',
+      `${header}\ncopropriétaire;1;A;B;3;4;constructor;;`,
+      'Ligne 2, colonne « conseil_syndical » : « constructor » n’est pas valide',
+    ],
+    [
       'a bad council role',
       `${header}\ncopropriétaire;1;A;B;3;4;trésorier;;`,
       'Ligne 2, colonne « conseil_syndical » : « trésorier » n’est pas valide',
@@ -208,6 +245,21 @@ describe('parseReferentiel', () => {
       'a short access code',
       `${header}\nlocataire;1;A;;;;;AB-12;`,
       'Ligne 2, colonne « code_acces » : code d’accès trop court',
+    ],
+    [
+      'an access code of one repeated character',
+      `${header}\nlocataire;1;A;;;;;;\nlocataire;2;B;;;;;11111111;`,
+      'Ligne 3, colonne « code_acces » : code d’accès trop simple (au moins 6 caractères différents).',
+    ],
+    [
+      'an access code of two alternating characters, whatever their case and separators',
+      `${header}\nlocataire;1;A;;;;;abAB-abAB-ab;`,
+      'Ligne 2, colonne « code_acces » : code d’accès trop simple',
+    ],
+    [
+      'an access code of five distinct characters',
+      `${header}\nlocataire;1;A;;;;;ABCDE-EDCBA;`,
+      'Ligne 2, colonne « code_acces » : code d’accès trop simple',
     ],
     [
       'a bad email',

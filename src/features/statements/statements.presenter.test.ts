@@ -1,5 +1,6 @@
 import { h } from 'preact';
 import { renderToString } from 'preact-render-to-string';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../core/format.ts';
 import type { PageContext } from '../../core/views/layout.tsx';
@@ -52,6 +53,82 @@ describe('statement figures', () => {
       ),
     );
     expect(csv).toContain('01/01/2024;Frais;;0,05;;-0,05');
+  });
+
+  it('writes the CSV for French spreadsheets: BOM, semicolons, CRLF, decimal commas', () => {
+    const csv = statementCsv(
+      computeStatement(
+        [{ entry_date: '2024-01-01', label: 'Frais', debit_cents: 137_820, credit_cents: 0, piece: null }],
+        { du: '2024-01-01' },
+        0,
+        new Date(),
+      ),
+    );
+    expect(csv).toBe(
+      '\uFEFFDate;Libellé;Pièce;Débit;Crédit;Solde\r\n' +
+        '31/12/2023;Solde au 31/12/2023;;;;0,00\r\n' +
+        '01/01/2024;Frais;;1378,20;;-1378,20\r\n' +
+        ';Total de la période;;1378,20;0,00;\r\n' +
+        '01/01/2024;Solde au 01/01/2024;;;;-1378,20\r\n',
+    );
+  });
+
+  it('neutralises labels and pièces a spreadsheet would run as formulas, never amounts', () => {
+    const hostile = ['=HYPERLINK("http://x";"clic")', '+33 6 12', '-2+3', '@SUM(A1)', '\tTab', '\rCR', '＝1+1'];
+    const lines: StatementLine[] = hostile.map((label) => ({
+      entry_date: '2024-01-01',
+      label,
+      debit_cents: 137_820,
+      credit_cents: 0,
+      piece: label,
+    }));
+    const rows = parseCsv(statementCsv(computeStatement(lines, {}, 0, new Date())), {
+      bom: true,
+      delimiter: ';',
+      columns: true,
+    }) as Record<string, string>[];
+    const written = rows.slice(0, hostile.length);
+    expect(written.map((r) => r['Libellé'])).toEqual(hostile.map((l) => `'${l}`));
+    expect(written.map((r) => r['Pièce'])).toEqual(hostile.map((l) => `'${l}`));
+    // A negative balance is a number for the spreadsheet: no quote mark before its sign.
+    expect(written.map((r) => r['Solde'])).toEqual([
+      '-1378,20',
+      '-2756,40',
+      '-4134,60',
+      '-5512,80',
+      '-6891,00',
+      '-8269,20',
+      '-9647,40',
+    ]);
+  });
+
+  it('round-trips through a CSV parser to the same values, amounts read back as numbers', () => {
+    const labels = [
+      'Appel de fonds 1T2024',
+      'Virement « reçu » ; n° 12',
+      'Régularisation "eau"\nchauffage',
+      ' espacé ',
+    ];
+    const lines: StatementLine[] = labels.map((label, i) => ({
+      entry_date: `2024-0${i + 1}-15`,
+      label,
+      debit_cents: i % 2 === 0 ? 1_005 : 0,
+      credit_cents: i % 2 === 1 ? 250_000 : 0,
+      piece: i === 1 ? 'AF;2' : null,
+    }));
+    const s = computeStatement(lines, { du: '2024-01-01' }, -5_000, new Date());
+    const rows = parseCsv(statementCsv(s), { bom: true, delimiter: ';', record_delimiter: '\r\n' }) as string[][];
+    expect(rows[0]).toEqual(['Date', 'Libellé', 'Pièce', 'Débit', 'Crédit', 'Solde']);
+    expect(rows.slice(2, 2 + labels.length).map((r) => [r[1], r[2]])).toEqual(
+      lines.map((l) => [l.label, l.piece ?? '']),
+    );
+    const cents = (v: string) => (v === '' ? 0 : Math.round(Number(v.replace(',', '.')) * 100));
+    expect(rows.slice(2, 2 + labels.length).map((r) => [cents(r[3]!), cents(r[4]!), cents(r[5]!)])).toEqual(
+      s.lines.map((l) => [l.debit_cents, l.credit_cents, l.balance_cents]),
+    );
+    for (const r of rows.slice(1)) {
+      for (const amount of r.slice(3)) expect(amount).toMatch(/^(-?\d+,\d{2})?$/);
+    }
   });
 
   it('knows month lengths and leap years', () => {

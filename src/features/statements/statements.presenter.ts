@@ -1,3 +1,4 @@
+import { frenchCsv, type CsvColumn, type CsvRecord } from '../../core/csv.ts';
 import { formatAddress, formatDate, formatMoney, todayInParis } from '../../core/format.ts';
 import type { AccountKind } from '../../db/schema.ts';
 import { accountTitle, personName } from '../accounts/accounts.presenter.ts';
@@ -163,45 +164,42 @@ export function presentStatement(header: StatementHeaderView, period: Period, s:
   };
 }
 
-// ---- CSV (for spreadsheets: UTF-8 with BOM, ";" and decimal commas, as French Excel expects)
+// ---- CSV (for spreadsheets)
 
-/** 137820 → "1378,20"; no thousands separator so spreadsheets read it as a number. */
-function csvAmount(cents: number): string {
-  const sign = cents < 0 ? '-' : '';
-  const abs = Math.abs(cents);
-  return `${sign}${Math.floor(abs / 100)},${String(abs % 100).padStart(2, '0')}`;
+const STATEMENT_CSV_COLUMNS = {
+  date: { header: 'Date', type: 'text' },
+  label: { header: 'Libellé', type: 'text' },
+  piece: { header: 'Pièce', type: 'text' },
+  debit: { header: 'Débit', type: 'amount' },
+  credit: { header: 'Crédit', type: 'amount' },
+  balance: { header: 'Solde', type: 'amount' },
+} as const satisfies Record<string, CsvColumn>;
+
+type StatementCsvRecord = CsvRecord<typeof STATEMENT_CSV_COLUMNS>;
+
+function balanceRecord(b: { date: string; cents: number }): StatementCsvRecord {
+  return { date: formatDate(b.date), label: `Solde au ${formatDate(b.date)}`, balance: b.cents };
 }
 
-/** Quotes when needed; text starting like a formula is neutralised (CSV injection). */
-function csvText(v: string): string {
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[";\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+function* statementCsvRecords(s: ComputedStatement): Generator<StatementCsvRecord> {
+  if (s.opening) yield balanceRecord(s.opening);
+  for (const l of s.lines) {
+    yield {
+      date: formatDate(l.entry_date),
+      label: l.label,
+      piece: l.piece,
+      // Débit and crédit cells stay empty rather than zero, as on the page.
+      debit: l.debit_cents || null,
+      credit: l.credit_cents || null,
+      balance: l.balance_cents,
+    };
+  }
+  yield { label: 'Total de la période', debit: s.totalDebitCents, credit: s.totalCreditCents };
+  yield balanceRecord(s.closing);
 }
 
 export function statementCsv(s: ComputedStatement): string {
-  const rows: string[] = ['Date;Libellé;Pièce;Débit;Crédit;Solde'];
-  if (s.opening) {
-    rows.push(
-      `${formatDate(s.opening.date)};${csvText(`Solde au ${formatDate(s.opening.date)}`)};;;;${csvAmount(s.opening.cents)}`,
-    );
-  }
-  for (const l of s.lines) {
-    rows.push(
-      [
-        formatDate(l.entry_date),
-        csvText(l.label),
-        csvText(l.piece ?? ''),
-        l.debit_cents ? csvAmount(l.debit_cents) : '',
-        l.credit_cents ? csvAmount(l.credit_cents) : '',
-        csvAmount(l.balance_cents),
-      ].join(';'),
-    );
-  }
-  rows.push(`;Total de la période;;${csvAmount(s.totalDebitCents)};${csvAmount(s.totalCreditCents)};`);
-  rows.push(
-    `${formatDate(s.closing.date)};${csvText(`Solde au ${formatDate(s.closing.date)}`)};;;;${csvAmount(s.closing.cents)}`,
-  );
-  return `\uFEFF${rows.join('\r\n')}\r\n`;
+  return frenchCsv(statementCsvRecords(s), STATEMENT_CSV_COLUMNS);
 }
 
 /** "extrait-C0042-2024-01-01-2024-12-31.csv": only safe characters reach the header. */
