@@ -1,3 +1,4 @@
+import { bumpLedgerVersion } from '../../src/features/statements/statements.repository.ts';
 import type { Db } from '../../src/db/db.ts';
 import type { AccountKind, CouncilRole } from '../../src/db/schema.ts';
 import { hashAccessCode } from '../../src/core/security/access-code.ts';
@@ -113,6 +114,7 @@ export async function addLedger(
   lines: { date: string; label: string; debit?: number; credit?: number }[],
 ) {
   let position = 0;
+  await bumpLedgerVersion(db);
   for (const l of lines) {
     await db
       .insertInto('ledger_entries')

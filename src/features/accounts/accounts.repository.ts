@@ -1,4 +1,5 @@
 import type { Db } from '../../db/db.ts';
+import { LEDGER_VERSION_KEY } from '../statements/statements.repository.ts';
 
 type Q = Db;
 
@@ -35,6 +36,8 @@ export function findAccountContext(db: Q, userId: number, accountId: number) {
       'managers.name as manager_name',
       'managers.email as manager_email',
       'managers.phone as manager_phone',
+      // Read with the account so that in-memory statements are checked at no extra query.
+      (eb) => eb.selectFrom('settings').select('value').where('key', '=', LEDGER_VERSION_KEY).as('ledger_version'),
     ])
     .where('user_accounts.user_id', '=', userId)
     .where('client_accounts.id', '=', accountId)
@@ -85,6 +88,7 @@ export function accountsWithBuildingOfUser(db: Q, userId: number) {
       'buildings.address as building_address',
       'buildings.postal_code as building_postal_code',
       'buildings.city as building_city',
+      (eb) => eb.selectFrom('settings').select('value').where('key', '=', LEDGER_VERSION_KEY).as('ledger_version'),
     ])
     .where('user_accounts.user_id', '=', userId)
     .orderBy('client_accounts.kind')

@@ -11,6 +11,8 @@ export interface AccountContext {
   account: ClientAccount;
   building: { name: string; address: string | null; postalCode: string | null; city: string | null } | null;
   manager: { name: string; email: string; phone: string | null } | null;
+  /** Changes whenever ledger lines are written: what is kept in memory about the ledger is keyed by it. */
+  ledgerVersion: string;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function loadAccount(ctx: Ctx, accountId: number, action: AccountAc
     manager_name,
     manager_email,
     manager_phone,
+    ledger_version,
     ...account
   } = row;
   return {
@@ -48,6 +51,7 @@ export async function loadAccount(ctx: Ctx, accountId: number, action: AccountAc
         : { name: building_name, address: building_address, postalCode: building_postal_code, city: building_city },
     // A gestionnaire always has an email (the référentiel requires it); the join only makes it optional.
     manager: manager_name === null ? null : { name: manager_name, email: manager_email ?? '', phone: manager_phone },
+    ledgerVersion: ledger_version ?? 'initial',
   };
 }
 

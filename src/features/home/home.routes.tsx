@@ -1,24 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { renderPage } from '../../core/http/render.ts';
 import { requireUser } from '../../core/http/session.ts';
-import { accountsWithBuildingOfUser, balancesOf, lotsOfAccounts } from '../accounts/accounts.repository.ts';
-import { presentHome, selectedKind } from './home.presenter.ts';
+import { queryInput } from '../../core/http/input.ts';
+import { presentHome } from './home.presenter.ts';
+import { homeOf } from './home.service.ts';
 import { homeQuerySchema } from './home.schemas.ts';
 import { HomePage } from './home.views.tsx';
 
 export async function homeRoutes(app: FastifyInstance) {
-  const { db } = app.deps;
-
   app.get('/accueil', { preHandler: requireUser }, async (req, reply) => {
     const user = req.user!;
-    const query = homeQuerySchema.safeParse(req.query ?? {});
+    const query = queryInput(req, homeQuerySchema);
     const requestedKind = query.success ? query.data.onglet : undefined;
-    // Three queries whatever the number of accounts: the accounts, then the lots and balances
-    // of those the selected tab shows, each in one query.
-    const accounts = await accountsWithBuildingOfUser(db, user.id);
-    const kind = selectedKind(accounts, requestedKind);
-    const ids = accounts.filter((a) => a.kind === kind).map((a) => a.id);
-    const [lots, balances] = await Promise.all([lotsOfAccounts(db, ids), balancesOf(db, ids)]);
+    const { accounts, lots, balances } = await homeOf(req.ctx, requestedKind);
     const view = presentHome({
       user,
       accounts,

@@ -1,4 +1,5 @@
 import type { Insertable, Updateable } from 'kysely';
+import { bumpLedgerVersion } from '../statements/statements.repository.ts';
 import type { Db } from '../../db/db.ts';
 import type {
   AccountLotsTable,
@@ -136,6 +137,7 @@ export async function accountIdsByReference(db: Db): Promise<Map<string, number>
 
 /** The given accounts' ledgers become exactly `entries`. */
 export async function replaceLedgers(db: Db, accountIds: number[], entries: NewLedgerEntry[]): Promise<void> {
+  await bumpLedgerVersion(db);
   for (const ids of chunks(accountIds, IN_LIST_SIZE)) {
     await db.deleteFrom('ledger_entries').where('account_id', 'in', ids).execute();
   }

@@ -146,18 +146,31 @@ export function periodQuery(p: Period): string {
   return s ? `?${s}` : '';
 }
 
-export function presentStatement(header: StatementHeaderView, period: Period, s: ComputedStatement): StatementView {
-  return {
-    account: header,
-    periodText: describePeriod(period),
-    opening: s.opening ? { label: `Solde au ${formatDate(s.opening.date)}`, balance: signed(s.opening.cents) } : null,
-    rows: s.lines.map((l) => ({
+// A computed statement does not change once made (statements are kept in memory between
+// reads): its formatted rows are made once too.
+const presentedRows = new WeakMap<ComputedStatement, StatementRowView[]>();
+
+function rowsOf(s: ComputedStatement): StatementRowView[] {
+  let rows = presentedRows.get(s);
+  if (!rows) {
+    rows = s.lines.map((l) => ({
       date: formatDate(l.entry_date),
       label: l.label,
       debit: unsigned(l.debit_cents),
       credit: unsigned(l.credit_cents),
       balance: signed(l.balance_cents),
-    })),
+    }));
+    presentedRows.set(s, rows);
+  }
+  return rows;
+}
+
+export function presentStatement(header: StatementHeaderView, period: Period, s: ComputedStatement): StatementView {
+  return {
+    account: header,
+    periodText: describePeriod(period),
+    opening: s.opening ? { label: `Solde au ${formatDate(s.opening.date)}`, balance: signed(s.opening.cents) } : null,
+    rows: rowsOf(s),
     totals: { debit: formatMoney(s.totalDebitCents), credit: formatMoney(s.totalCreditCents) },
     closing: { label: `Solde au ${formatDate(s.closing.date)}`, balance: signed(s.closing.cents) },
     csvHref: `/comptes/${header.id}/extrait.csv${periodQuery(period)}`,

@@ -34,3 +34,16 @@ export function statementLines(
   if (period.to) q = q.where('entry_date', '<=', period.to);
   return q.orderBy('entry_date').orderBy('position').orderBy('id').execute();
 }
+
+/** The settings row whose value changes whenever any ledger line is written. */
+export const LEDGER_VERSION_KEY = 'ledger_version';
+
+/**
+ * Marks every ledger as changed: statements and balances kept in memory by any instance
+ * are recomputed at their next read. Call it in the transaction that writes the lines.
+ */
+export async function bumpLedgerVersion(db: Db): Promise<void> {
+  const value = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  await db.deleteFrom('settings').where('key', '=', LEDGER_VERSION_KEY).execute();
+  await db.insertInto('settings').values({ key: LEDGER_VERSION_KEY, value }).execute();
+}

@@ -70,16 +70,24 @@ function amountCellHtml(amount: string): string {
   return amount ? `<td class="num">${escapeHtml(amount)}</td>` : '<td></td>';
 }
 
+// Rows are immutable once presented (see presentStatement): their HTML is written once.
+const rowsHtml = new WeakMap<StatementView['rows'], string>();
+
 /** The rows of the table body (opening balance, then the lines), as escaped HTML. */
 export function statementBodyHtml(s: Pick<StatementView, 'opening' | 'rows'>): string {
   let html = '';
   if (s.opening) {
     html += `<tr class="statement-balance"><th scope="row" colspan="4">${escapeHtml(s.opening.label)}</th>${signedCellHtml(s.opening.balance)}</tr>`;
   }
-  for (const r of s.rows) {
-    html += `<tr><td>${escapeHtml(r.date)}</td><td>${escapeHtml(r.label)}</td>${amountCellHtml(r.debit)}${amountCellHtml(r.credit)}${signedCellHtml(r.balance)}</tr>`;
+  let body = rowsHtml.get(s.rows);
+  if (body === undefined) {
+    body = '';
+    for (const r of s.rows) {
+      body += `<tr><td>${escapeHtml(r.date)}</td><td>${escapeHtml(r.label)}</td>${amountCellHtml(r.debit)}${amountCellHtml(r.credit)}${signedCellHtml(r.balance)}</tr>`;
+    }
+    rowsHtml.set(s.rows, body);
   }
-  return html;
+  return html + body;
 }
 
 export interface StatementPageProps {
