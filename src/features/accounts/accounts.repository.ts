@@ -1,13 +1,11 @@
 import type { Db } from '../../db/db.ts';
 import { LEDGER_VERSION_KEY } from '../statements/statements.repository.ts';
 
-type Q = Db;
-
 /**
  * The account if this person holds it, else undefined. Every page about one account goes
  * through here, so someone else's id answers exactly like an id that does not exist.
  */
-export function findAccountOfUser(db: Q, userId: number, accountId: number) {
+export function findAccountOfUser(db: Db, userId: number, accountId: number) {
   return db
     .selectFrom('client_accounts')
     .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
@@ -21,7 +19,7 @@ export function findAccountOfUser(db: Q, userId: number, accountId: number) {
  * One query for everything a page about one account needs to know of it: the account if
  * this person holds it, its building and its gestionnaire (either may be missing).
  */
-export function findAccountContext(db: Q, userId: number, accountId: number) {
+export function findAccountContext(db: Db, userId: number, accountId: number) {
   return db
     .selectFrom('client_accounts')
     .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
@@ -44,7 +42,7 @@ export function findAccountContext(db: Q, userId: number, accountId: number) {
     .executeTakeFirst();
 }
 
-export function accountsOfUser(db: Q, userId: number) {
+export function accountsOfUser(db: Db, userId: number) {
   return db
     .selectFrom('client_accounts')
     .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
@@ -56,7 +54,7 @@ export function accountsOfUser(db: Q, userId: number) {
 }
 
 /** Balance = credits − debits; negative means the client owes money (solde débiteur). */
-export async function balancesOf(db: Q, accountIds: number[]): Promise<Map<number, number>> {
+export async function balancesOf(db: Db, accountIds: number[]): Promise<Map<number, number>> {
   if (accountIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('ledger_entries')
@@ -74,7 +72,7 @@ export async function balancesOf(db: Q, accountIds: number[]): Promise<Map<numbe
 }
 
 /** A person's accounts with the name and address of their building, in one query (home page). */
-export function accountsWithBuildingOfUser(db: Q, userId: number) {
+export function accountsWithBuildingOfUser(db: Db, userId: number) {
   return db
     .selectFrom('client_accounts')
     .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
@@ -97,7 +95,7 @@ export function accountsWithBuildingOfUser(db: Q, userId: number) {
 }
 
 /** The lots of several accounts in one query, whatever their number (not one query per account). */
-export async function lotsOfAccounts(db: Q, accountIds: number[]) {
+export async function lotsOfAccounts(db: Db, accountIds: number[]) {
   if (accountIds.length === 0) return [];
   return db
     .selectFrom('account_lots')
@@ -110,7 +108,7 @@ export async function lotsOfAccounts(db: Q, accountIds: number[]) {
 }
 
 /** The building and the gestionnaire of one account (statement header, Payer page); either may be missing. */
-export function buildingAndManagerOfAccount(db: Q, accountId: number) {
+export function buildingAndManagerOfAccount(db: Db, accountId: number) {
   return db
     .selectFrom('client_accounts')
     .leftJoin('buildings', 'buildings.id', 'client_accounts.building_id')
@@ -145,7 +143,7 @@ export type AccountContactColumn = (typeof ACCOUNT_CONTACT_COLUMNS)[number];
 export type AccountContact = Record<AccountContactColumn, string | null>;
 
 export async function updateAccountContact(
-  db: Q,
+  db: Db,
   accountId: number,
   values: Partial<AccountContact>,
   now: Date,
@@ -158,7 +156,7 @@ export async function updateAccountContact(
 }
 
 export async function insertContactChange(
-  db: Q,
+  db: Db,
   c: { accountId: number; userId: number; before: Partial<AccountContact>; after: Partial<AccountContact>; now: Date },
 ): Promise<void> {
   await db
@@ -174,7 +172,7 @@ export async function insertContactChange(
 }
 
 /** Newest first, with the name of the person who made each change. */
-export function contactChangesOf(db: Q, accountId: number, limit = 50) {
+export function contactChangesOf(db: Db, accountId: number, limit = 50) {
   return db
     .selectFrom('contact_changes')
     .innerJoin('users', 'users.id', 'contact_changes.user_id')
@@ -194,18 +192,18 @@ export function contactChangesOf(db: Q, accountId: number, limit = 50) {
     .execute();
 }
 
-export function findManager(db: Q, managerId: number | null) {
+export function findManager(db: Db, managerId: number | null) {
   if (managerId === null) return Promise.resolve(undefined);
   return db.selectFrom('managers').selectAll().where('id', '=', managerId).executeTakeFirst();
 }
 
-export function findBuilding(db: Q, buildingId: number | null) {
+export function findBuilding(db: Db, buildingId: number | null) {
   if (buildingId === null) return Promise.resolve(undefined);
   return db.selectFrom('buildings').selectAll().where('id', '=', buildingId).executeTakeFirst();
 }
 
 /** The copropriétaire accounts of a building that sit on its conseil syndical (names and role only). */
-export function councilAccountsOfBuilding(db: Q, buildingId: number) {
+export function councilAccountsOfBuilding(db: Db, buildingId: number) {
   return db
     .selectFrom('client_accounts')
     .select(['id', 'civility', 'first_name', 'last_name', 'council_role'])

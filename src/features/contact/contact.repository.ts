@@ -1,10 +1,7 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.ts';
-
-type Q = Kysely<Database>;
+import type { Db } from '../../db/db.ts';
 
 export async function insertMessage(
-  db: Q,
+  db: Db,
   m: { accountId: number; userId: number; managerId: number | null; subject: string; body: string; now: Date },
 ): Promise<number> {
   const row = await db
@@ -22,12 +19,12 @@ export async function insertMessage(
   return row.id;
 }
 
-export function managersByIds(db: Q, ids: number[]) {
+export function managersByIds(db: Db, ids: number[]) {
   if (ids.length === 0) return Promise.resolve([]);
   return db.selectFrom('managers').selectAll().where('id', 'in', ids).execute();
 }
 
-export function buildingsByIds(db: Q, ids: number[]) {
+export function buildingsByIds(db: Db, ids: number[]) {
   if (ids.length === 0) return Promise.resolve([]);
   return db.selectFrom('buildings').select(['id', 'name']).where('id', 'in', ids).execute();
 }

@@ -1,14 +1,17 @@
-import type { Kysely } from 'kysely';
-import type { Database, UsersTable } from '../../db/schema.ts';
-
-type Q = Kysely<Database>;
+import type { Db } from '../../db/db.ts';
+import type { UsersTable } from '../../db/schema.ts';
 
 export type UserDetails = Pick<
   UsersTable,
   'civility' | 'last_name' | 'first_name' | 'phone' | 'address' | 'postal_code' | 'city'
 >;
 
-export async function updateUserDetails(db: Q, userId: number, values: Partial<UserDetails>, now: Date): Promise<void> {
+export async function updateUserDetails(
+  db: Db,
+  userId: number,
+  values: Partial<UserDetails>,
+  now: Date,
+): Promise<void> {
   await db
     .updateTable('users')
     .set({ ...values, updated_at: now.toISOString() })
@@ -17,7 +20,7 @@ export async function updateUserDetails(db: Q, userId: number, values: Partial<U
 }
 
 /** The address waiting for confirmation, if a change was asked and its link is still valid. */
-export function pendingEmailChange(db: Q, userId: number, now: Date) {
+export function pendingEmailChange(db: Db, userId: number, now: Date) {
   return db
     .selectFrom('user_tokens')
     .select(['new_email', 'expires_at'])

@@ -1,12 +1,10 @@
-import type { Kysely } from 'kysely';
-import type { Database, TokenPurpose } from '../../db/schema.ts';
+import type { Db } from '../../db/db.ts';
+import type { TokenPurpose } from '../../db/schema.ts';
 import { newToken, sha256 } from '../../core/security/tokens.ts';
-
-type Q = Kysely<Database>;
 
 /** Issues a one-time link token; any earlier unused token of the same purpose stops working. */
 export async function issueUserToken(
-  db: Q,
+  db: Db,
   userId: number,
   purpose: TokenPurpose,
   ttlMs: number,
@@ -31,7 +29,7 @@ export async function issueUserToken(
 }
 
 /** The token's row if it exists, has this purpose, is unused and unexpired. */
-export function findValidToken(db: Q, token: string, purpose: TokenPurpose, now: Date) {
+export function findValidToken(db: Db, token: string, purpose: TokenPurpose, now: Date) {
   return db
     .selectFrom('user_tokens')
     .selectAll()
@@ -43,7 +41,7 @@ export function findValidToken(db: Q, token: string, purpose: TokenPurpose, now:
 }
 
 /** Marks a token used; false if another request used it first (single use under concurrency). */
-export async function consumeToken(db: Q, token: string, now: Date): Promise<boolean> {
+export async function consumeToken(db: Db, token: string, now: Date): Promise<boolean> {
   const res = await db
     .updateTable('user_tokens')
     .set({ used_at: now.toISOString() })
@@ -54,14 +52,14 @@ export async function consumeToken(db: Q, token: string, now: Date): Promise<boo
 }
 
 /** Voids a person's links not yet followed, of the given purposes (all by default). */
-export async function deleteUnusedTokens(db: Q, userId: number, purposes?: TokenPurpose[]): Promise<void> {
+export async function deleteUnusedTokens(db: Db, userId: number, purposes?: TokenPurpose[]): Promise<void> {
   let q = db.deleteFrom('user_tokens').where('user_id', '=', userId).where('used_at', 'is', null);
   if (purposes) q = q.where('purpose', 'in', purposes);
   await q.execute();
 }
 
 /** The email change a person asked for and has not confirmed yet, if any. */
-export function findPendingEmailChange(db: Q, userId: number, now: Date) {
+export function findPendingEmailChange(db: Db, userId: number, now: Date) {
   return db
     .selectFrom('user_tokens')
     .select(['new_email', 'created_at', 'expires_at'])
@@ -74,7 +72,7 @@ export function findPendingEmailChange(db: Q, userId: number, now: Date) {
 }
 
 /** The row of a valid token whatever its purpose among those given. */
-export function findValidTokenOf(db: Q, token: string, purposes: TokenPurpose[], now: Date) {
+export function findValidTokenOf(db: Db, token: string, purposes: TokenPurpose[], now: Date) {
   return db
     .selectFrom('user_tokens')
     .selectAll()

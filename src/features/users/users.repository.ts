@@ -1,22 +1,21 @@
-import type { Insertable, Kysely } from 'kysely';
-import type { Database, UsersTable } from '../../db/schema.ts';
-
-type Q = Kysely<Database>;
+import type { Db } from '../../db/db.ts';
+import type { Insertable } from 'kysely';
+import type { UsersTable } from '../../db/schema.ts';
 
 /** Emails are compared without regard to case or surrounding spaces. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-export function findUserByEmail(db: Q, email: string) {
+export function findUserByEmail(db: Db, email: string) {
   return db.selectFrom('users').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
 }
 
-export function findUserById(db: Q, id: number) {
+export function findUserById(db: Db, id: number) {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function insertUser(db: Q, values: Insertable<UsersTable>): Promise<number> {
+export async function insertUser(db: Db, values: Insertable<UsersTable>): Promise<number> {
   const row = await db
     .insertInto('users')
     .values({ ...values, email: normalizeEmail(values.email) })
@@ -25,7 +24,7 @@ export async function insertUser(db: Q, values: Insertable<UsersTable>): Promise
   return row.id;
 }
 
-export async function setPassword(db: Q, userId: number, passwordHash: string, now: Date): Promise<void> {
+export async function setPassword(db: Db, userId: number, passwordHash: string, now: Date): Promise<void> {
   await db
     .updateTable('users')
     .set({ password_hash: passwordHash, updated_at: now.toISOString() })
@@ -33,7 +32,7 @@ export async function setPassword(db: Q, userId: number, passwordHash: string, n
     .execute();
 }
 
-export async function linkAccount(db: Q, userId: number, accountId: number, now: Date): Promise<void> {
+export async function linkAccount(db: Db, userId: number, accountId: number, now: Date): Promise<void> {
   await db
     .insertInto('user_accounts')
     .values({ user_id: userId, account_id: accountId, linked_at: now.toISOString() })
@@ -41,7 +40,7 @@ export async function linkAccount(db: Q, userId: number, accountId: number, now:
 }
 
 /** The people who already hold an account: told by mail when someone else attaches it. */
-export function holdersOfAccount(db: Q, accountId: number) {
+export function holdersOfAccount(db: Db, accountId: number) {
   return db
     .selectFrom('user_accounts')
     .innerJoin('users', 'users.id', 'user_accounts.user_id')
@@ -51,7 +50,7 @@ export function holdersOfAccount(db: Q, accountId: number) {
 }
 
 /** The references of the accounts a person holds (a password may not be built from them). */
-export async function referencesOfUser(db: Q, userId: number): Promise<string[]> {
+export async function referencesOfUser(db: Db, userId: number): Promise<string[]> {
   const rows = await db
     .selectFrom('user_accounts')
     .innerJoin('client_accounts', 'client_accounts.id', 'user_accounts.account_id')
@@ -61,12 +60,12 @@ export async function referencesOfUser(db: Q, userId: number): Promise<string[]>
   return rows.map((r) => r.reference);
 }
 
-export async function markEmailVerified(db: Q, userId: number, now: Date): Promise<void> {
+export async function markEmailVerified(db: Db, userId: number, now: Date): Promise<void> {
   await db.updateTable('users').set({ email_verified_at: now.toISOString() }).where('id', '=', userId).execute();
 }
 
 /** The address becomes the login, confirmed by the link just followed. */
-export async function switchEmail(db: Q, userId: number, email: string, now: Date): Promise<void> {
+export async function switchEmail(db: Db, userId: number, email: string, now: Date): Promise<void> {
   await db
     .updateTable('users')
     .set({ email: normalizeEmail(email), email_verified_at: now.toISOString(), updated_at: now.toISOString() })
