@@ -104,3 +104,8 @@ export function textOf(html: string): string {
     .replace(/[\s\u00a0\u202f]+/g, ' ')
     .trim();
 }
+
+/** Text with its no-break spaces (French typography) read as plain ones, for comparisons. */
+export function plainSpaces(text: string): string {
+  return text.replace(/[\u00a0\u202f]/g, ' ');
+}

@@ -1,6 +1,9 @@
 import { renderToString } from 'preact-render-to-string';
 import type { Agency } from '../../core/agency/agency.repository.ts';
+import { frenchSpacing, installFrenchTypography } from '../../core/views/typography.ts';
 import type { MailMessage } from './mailer.ts';
+
+installFrenchTypography();
 
 /**
  * Every mail Palier sends has the same shape: a greeting, paragraphs, an optional
@@ -72,10 +75,12 @@ export function renderMail(agency: Agency, c: MailContent): MailMessage {
     'Cordialement,',
     agency.name,
     [agency.address, agency.phone, agency.email].filter(Boolean).join(' · '),
-  ].join('\n');
+  ]
+    .map(frenchSpacing)
+    .join('\n');
   return {
     to: c.to,
-    subject: `${c.subject} – ${agency.name}`,
+    subject: frenchSpacing(`${c.subject} – ${agency.name}`),
     text,
     html: `<!doctype html>${renderToString(<EmailHtml agency={agency} c={c} />)}`,
     replyTo: c.replyTo,

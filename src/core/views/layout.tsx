@@ -1,6 +1,10 @@
 import type { ComponentChildren } from 'preact';
 import type { Agency } from '../agency/agency.repository.ts';
 import { telHref } from './components.tsx';
+import { installFrenchTypography } from './typography.ts';
+
+// Every page is written through this layout: its text follows French spacing.
+installFrenchTypography();
 
 export interface Flash {
   kind: 'success' | 'error' | 'info';

@@ -1,3 +1,4 @@
+import { frenchSpacing } from '../../core/views/typography.ts';
 import { BackLink, ErrorSummary, Field, telHref, type FormErrors } from '../../core/views/components.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
 import type { PaymentView } from './payment.presenter.ts';
@@ -83,7 +84,7 @@ export function statementBodyHtml(s: Pick<StatementView, 'opening' | 'rows'>): s
   if (body === undefined) {
     body = '';
     for (const r of s.rows) {
-      body += `<tr><td>${escapeHtml(r.date)}</td><td>${escapeHtml(r.label)}</td>${amountCellHtml(r.debit)}${amountCellHtml(r.credit)}${signedCellHtml(r.balance)}</tr>`;
+      body += `<tr><td>${escapeHtml(r.date)}</td><td>${escapeHtml(frenchSpacing(r.label))}</td>${amountCellHtml(r.debit)}${amountCellHtml(r.credit)}${signedCellHtml(r.balance)}</tr>`;
     }
     rowsHtml.set(s.rows, body);
   }
