@@ -39,9 +39,9 @@ describe.each(dialects)('Security: /confirmer-email changes nothing on GET (%s)'
     const scanner = new TestClient(t.app, { ip: '192.0.2.10' });
     for (const who of [scanner, scanner, me]) {
       const res = await who.get(path);
+      expect(await verifiedAt(user.id)).toBeNull();
       expect(res.statusCode).toBe(200);
       expect(res.body).toContain('action="/confirmer-email"');
-      expect(await verifiedAt(user.id)).toBeNull();
     }
     // A POST without the page's CSRF token is refused.
     const forged = await scanner.post('/confirmer-email', { token: link.searchParams.get('jeton')! });
