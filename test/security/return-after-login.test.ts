@@ -46,11 +46,7 @@ describe.each(dialects)('Security: return after login, no open redirect (%s)', (
     expect(new URL(String(res.headers.location), 'http://palier.test').pathname).toBe('/');
   });
 
-  // KNOWN GAP (not fixed: application code): requireUser (src/core/http/session.ts)
-  // redirects to `/` without `?retour=`, so the return works only from links that carry it
-  // (the email-confirmation page). `it.fails` passes while the gap is there; once fixed,
-  // turn it into `it`.
-  it.fails('KNOWN GAP: the redirect to the login page carries the page asked for', async () => {
+  it('the redirect to the login page carries the page asked for', async () => {
     const { account } = await person();
     const res = await new TestClient(t.app).get(`/comptes/${account.id}/payer`);
     expect(res.headers.location).toBe(`/?retour=${encodeURIComponent(`/comptes/${account.id}/payer`)}`);

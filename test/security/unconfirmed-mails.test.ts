@@ -68,10 +68,7 @@ describe.each(dialects)('Security: no requester text in mails to unconfirmed add
     for (const m of mailsTo(t, to)) expectMailFreeOf(m, PHISHING);
   });
 
-  // KNOWN GAPS, found while writing these tests (not fixed: application code). Other mails
-  // still greet an unconfirmed address with the name its requester typed. `it.fails` passes
-  // while the gap is there; once fixed, turn each into `it`.
-  it.fails('KNOWN GAP: the « Mot de passe oublié ? » mail to an unconfirmed address holds the typed name', async () => {
+  it('the « Mot de passe oublié ? » mail to an unconfirmed address does not hold the typed name', async () => {
     const { to } = await claimAsPhisher();
     // Anyone can ask for it, the phisher included, as often as the limits allow.
     expect((await new TestClient(t.app).submit('/mot-de-passe-oublie', { email: to })).statusCode).toBe(200);
@@ -79,7 +76,7 @@ describe.each(dialects)('Security: no requester text in mails to unconfirmed add
     expectMailFreeOf(mail, PHISHING);
   });
 
-  it.fails('KNOWN GAP: the notice of a password change to an unconfirmed address holds the typed name', async () => {
+  it('the notice of a password change to an unconfirmed address does not hold the typed name', async () => {
     const { c, to } = await claimAsPhisher();
     const res = await c.submit(
       '/profil',
@@ -91,7 +88,7 @@ describe.each(dialects)('Security: no requester text in mails to unconfirmed add
     expectMailFreeOf(mail, PHISHING);
   });
 
-  it.fails('KNOWN GAP: the notice of an email change to an unconfirmed old address holds the typed name', async () => {
+  it('the notice of an email change to an unconfirmed old address does not hold the typed name', async () => {
     const { c, to } = await claimAsPhisher();
     const res = await c.submit('/profil', { newEmail: victim(), emailPassword: GOOD_PASSWORD }, '/profil/email');
     expect(res.statusCode).toBe(303);

@@ -91,3 +91,17 @@ export function greeting(civility: string | null | undefined, firstName?: string
   const name = [civility, firstName, lastName].filter(Boolean).join(' ');
   return name ? `Bonjour ${name},` : 'Bonjour,';
 }
+
+/**
+ * The greeting of a mail to a person's address: by name once the address is confirmed;
+ * before that, the name is text its requester typed, which must not reach an address
+ * nobody has proved to own.
+ */
+export function greetingFor(person: {
+  civility: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  email_verified_at: string | null;
+}): string {
+  return person.email_verified_at ? greeting(person.civility, person.first_name, person.last_name) : 'Bonjour,';
+}

@@ -112,7 +112,12 @@ export async function endSession(req: FastifyRequest, reply: FastifyReply): Prom
 export async function requireUser(req: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (!req.user) {
     setFlash(reply, { kind: 'info', message: 'Veuillez vous connecter pour accéder à cette page.' });
-    return reply.redirect('/', 303);
+    // The page asked for is opened after signing in; only a GET can be asked again as it was.
+    const back =
+      req.method === 'GET' && req.url !== '/accueil' && req.url.length <= 500
+        ? `/?retour=${encodeURIComponent(req.url)}`
+        : '/';
+    return reply.redirect(back, 303);
   }
 }
 

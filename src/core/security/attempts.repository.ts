@@ -1,3 +1,4 @@
+import { PostgresAdapter, sql } from 'kysely';
 import type { Db } from '../../db/db.ts';
 
 /** Attempt counters: one row per attempt, in the database so limits hold across instances. */
@@ -42,4 +43,19 @@ export async function deleteAttemptsOfKey(db: Db, scope: string, key: string): P
 export async function deleteAttemptsBefore(db: Db, before: Date): Promise<number> {
   const r = await db.deleteFrom('auth_attempts').where('created_at', '<', before.toISOString()).executeTakeFirst();
   return Number(r.numDeletedRows);
+}
+
+/**
+ * Runs fn alone for this key: in a transaction holding a PostgreSQL advisory lock on the
+ * key (other instances wait for it), or SQLite's single-writer transaction. What fn counts
+ * then includes every attempt committed before, whatever order their ids were drawn in.
+ */
+export async function withKeyLock<T>(db: Db, name: string, fn: (q: Db) => Promise<T>): Promise<T> {
+  const run = async (q: Db) => {
+    if (q.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(q);
+    }
+    return fn(q);
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
 }

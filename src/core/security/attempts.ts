@@ -1,5 +1,11 @@
 import type { Db } from '../../db/db.ts';
-import { deleteAttempt, deleteAttemptsOfKey, insertAttempt, recentAttempts } from './attempts.repository.ts';
+import {
+  deleteAttempt,
+  deleteAttemptsOfKey,
+  insertAttempt,
+  recentAttempts,
+  withKeyLock,
+} from './attempts.repository.ts';
 
 /**
  * Failure counters kept in the database (not in memory) so limits hold across restarts
@@ -62,11 +68,13 @@ export type Taken = { taken: true; id: number } | { taken: false; lockedUntil: D
  * so hammering a locked key does not extend its lock.
  */
 export async function takeAttempt(db: Db, limit: Limit, key: string, now: Date): Promise<Taken> {
-  const id = await insertAttempt(db, limit.scope, key, now);
-  const until = await lockFrom(db, limit, key, now, id);
-  if (!until) return { taken: true, id };
-  await forgetAttempt(db, id);
-  return { taken: false, lockedUntil: until };
+  // Counting and recording happen under one lock per key: parallel requests, on one
+  // instance or several, are counted one after the other.
+  return withKeyLock(db, `attempt:${limit.scope}:${key}`, async (q) => {
+    const until = await lockFrom(q, limit, key, now);
+    if (until) return { taken: false, lockedUntil: until };
+    return { taken: true, id: await insertAttempt(q, limit.scope, key, now) };
+  });
 }
 
 export async function forgetAttempt(db: Db, id: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { enqueueMail } from '../../adapters/mailer/outbox.ts';
-import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
+import { greetingFor, renderMail } from '../../adapters/mailer/templates.tsx';
 import type { Agency } from '../../core/agency/agency.repository.ts';
 import { securityEvent } from '../../core/audit.ts';
 import { inTransaction, type Ctx } from '../../core/context.ts';
@@ -130,7 +130,7 @@ export async function mailPasswordReset(
     const mail = renderMail(agency, {
       to: user.email,
       subject: 'Choisir un nouveau mot de passe',
-      greeting: greeting(user.civility, user.first_name, user.last_name),
+      greeting: greetingFor(user),
       paragraphs: [
         'Vous avez demandé à choisir un nouveau mot de passe pour votre espace client.',
         'Cliquez sur le bouton ci-dessous pour le faire. Ce lien ne sert qu’une fois et reste valable une heure.',

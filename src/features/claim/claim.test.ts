@@ -546,7 +546,7 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
     const c = visitor();
     const res = await c.get('/comptes/ajouter');
     expect(res.statusCode).toBe(303);
-    expect(res.headers.location).toBe('/');
+    expect(res.headers.location).toBe('/?retour=%2Fcomptes%2Fajouter');
     const csrf = csrfTokenOf((await c.get('/')).body);
     const post = await c.post('/comptes/ajouter', { reference: 'X', code: 'Y' }, { csrf });
     expect(post.statusCode).toBe(303);

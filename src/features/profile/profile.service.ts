@@ -1,5 +1,5 @@
 import { enqueueMail } from '../../adapters/mailer/outbox.ts';
-import { greeting, renderMail } from '../../adapters/mailer/templates.tsx';
+import { greetingFor, renderMail } from '../../adapters/mailer/templates.tsx';
 import { securityEvent } from '../../core/audit.ts';
 import { clientId, inTransaction, type Ctx } from '../../core/context.ts';
 import { formatInstant } from '../../core/format.ts';
@@ -138,7 +138,7 @@ export async function requestEmailChange(
   const notice = renderMail(agency, {
     to: user.email,
     subject: 'Demande de changement d’adresse email',
-    greeting: greeting(user.civility, user.first_name, user.last_name),
+    greeting: greetingFor(user),
     paragraphs: [
       `Une demande a été faite depuis votre espace client pour remplacer votre adresse email ${user.email} par ${newEmail}.`,
       'Le changement n’aura lieu que lorsque le lien envoyé à la nouvelle adresse aura été suivi, depuis votre espace connecté. D’ici là, votre adresse actuelle reste celle de votre espace.',
@@ -210,7 +210,7 @@ export async function changePassword(
   const notice = renderMail(agency, {
     to: user.email,
     subject: 'Votre mot de passe a été modifié',
-    greeting: greeting(user.civility, user.first_name, user.last_name),
+    greeting: greetingFor(user),
     paragraphs: [
       `Le mot de passe de votre espace client a été modifié le ${formatInstant(now.toISOString())}.`,
       'Par sécurité, vos autres sessions ouvertes (sur d’autres appareils ou navigateurs) ont été fermées.',
