@@ -203,15 +203,13 @@ describe.each(dialects)('role × route matrix (%s)', (dialect) => {
     await t?.close();
   });
 
-  const countOf = async (table: 'messages' | 'contact_changes' | 'jobs' | 'audit_denials') => {
-    const q =
-      table === 'audit_denials'
-        ? sql<{
-            n: number;
-          }>`select count(*) as n from audit_events where action = 'account.read' and outcome = 'denied'`
-        : sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`;
-    return Number((await q.execute(t.db)).rows[0]!.n);
-  };
+  const count = async (query: ReturnType<typeof sql<{ n: number }>>) => Number((await query.execute(t.db)).rows[0]!.n);
+  const countOf = (table: 'messages' | 'contact_changes' | 'jobs') =>
+    count(sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`);
+  const denialCount = () =>
+    count(
+      sql<{ n: number }>`select count(*) as n from audit_events where action = 'account.read' and outcome = 'denied'`,
+    );
   const writes = async () => ({
     messages: await countOf('messages'),
     contact_changes: await countOf('contact_changes'),
@@ -267,7 +265,7 @@ describe.each(dialects)('role × route matrix (%s)', (dialect) => {
         const cell = `${label(r)} on ${owner}'s account (${target.kind}) as ${role}`;
         const want = expected(r, role, owner);
         const before = r.method === 'POST' ? { ...(await writes()), row: await accountRow(target.id) } : null;
-        const deniedBefore = await countOf('audit_denials');
+        const deniedBefore = await denialCount();
 
         const res = await ask(r, role, target.id, target);
 
@@ -295,7 +293,7 @@ describe.each(dialects)('role × route matrix (%s)', (dialect) => {
           }
         }
         // A refusal is a security event; nothing else leaves one.
-        const denials = (await countOf('audit_denials')) - deniedBefore;
+        const denials = (await denialCount()) - deniedBefore;
         const wantDenials = want.status === 404 ? 1 : 0;
         if (statusOk && denials !== wantDenials) {
           problems.push(`${cell}: ${denials} denial(s) audited, expected ${wantDenials}`);
