@@ -11,7 +11,7 @@ import { createLogger } from '../../src/core/logging.ts';
 import { TEST_LOG_DIR } from './log-dir.ts';
 import { loadSecrets, type Config } from '../../src/config.ts';
 import { createDb, type Db, type DialectName } from '../../src/db/db.ts';
-import { createTestDb } from './db.ts';
+import { createTestDb, type TestDbOptions } from './db.ts';
 import { startSmtp, type SmtpCapture } from './smtp.ts';
 
 export interface TestApp {
@@ -31,10 +31,10 @@ export interface TestApp {
 export async function buildTestApp(
   dialect: DialectName = 'sqlite',
   overrides: Partial<Config> = {},
-  opts: { agencyRecheckMs?: number } = {},
+  opts: { agencyRecheckMs?: number; onQuery?: TestDbOptions['onQuery'] } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'palier-app-'));
-  const tdb = await createTestDb(dialect);
+  const tdb = await createTestDb(dialect, { onQuery: opts.onQuery });
   const smtp = await startSmtp();
   const config: Config = {
     port: 0,
