@@ -2,14 +2,14 @@ import { CompiledQuery, sql, type Kysely, type KyselyPlugin, type RootOperationN
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { createTestDb, dialects } from '../../../test/helpers/db.ts';
-import { seedAccount } from '../../../test/helpers/factories.ts';
+import { createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { agencyIdentity } from '../../core/agency/agency.ts';
 import { createContext } from '../../core/context.ts';
 import { hashAccessCode } from '../../core/security/access-code.ts';
 import type { Db } from '../../db/db.ts';
 import * as addReferenceKey from '../../db/migrations/202612030720_add-reference-key.ts';
 import { findAccountByTypedReference, typedReferenceQuery } from './claim.repository.ts';
-import { checkAccessCode } from './claim.service.ts';
+import { attachAccount, checkAccessCode } from './claim.service.ts';
 
 // Counts the code hashes step 1 computes, without changing them.
 vi.mock('../../core/security/access-code.ts', async (importOriginal) => {
@@ -17,11 +17,12 @@ vi.mock('../../core/security/access-code.ts', async (importOriginal) => {
   return { ...original, hashAccessCode: vi.fn(original.hashAccessCode) };
 });
 
-/** The database as the service sees it, counting the queries that read client_accounts. */
+/** The database as the service sees it, counting the queries that read client_accounts, and all queries. */
 function countingLookups(db: Db) {
-  const counter = { lookups: 0 };
+  const counter = { lookups: 0, queries: 0 };
   const plugin: KyselyPlugin = {
     transformQuery({ node }): RootOperationNode {
+      counter.queries++;
       if (node.kind === 'SelectQueryNode' && JSON.stringify(node.from).includes('"client_accounts"')) {
         counter.lookups++;
       }
@@ -138,5 +139,27 @@ describe.each(dialects)('reference lookup of "Créez votre espace" (%s)', (diale
     // Five failures lock the reference; the attempts after still look up and hash.
     for (let i = 0; i < 4; i++) await step1(` ${account.reference.toLowerCase()}`);
     expect(await step1(account.reference)).toEqual({ ok: false, locked: true, work: [1, 1] });
+  });
+
+  it('"Ajouter un compte" runs the same queries for a reference that exists and one that does not', async () => {
+    const account = await seedAccount(t.db, t.config);
+    const user = await createUser(t.db);
+    const { db, counter } = countingLookups(t.db);
+    const ctx = createContext({
+      db,
+      config: t.config,
+      agency: agencyIdentity(t.db),
+      actor: { kind: 'client', userId: user.id, ip: `10.78.${dialect === 'sqlite' ? 1 : 2}.1`, sessionHash: null },
+      now: () => t.clock.now,
+    });
+    const person = { id: user.id, firstName: 'Paul', lastName: 'DURAND' };
+    const attach = async (reference: string) => {
+      counter.queries = 0;
+      const result = await attachAccount(ctx, person, reference, 'MAUVAIS-CODE-2');
+      return { ok: result.ok, queries: counter.queries };
+    };
+    const known = await attach(account.reference);
+    expect(known.ok).toBe(false);
+    expect(await attach(`INCONNU-${account.reference}`)).toEqual(known);
   });
 });

@@ -269,8 +269,9 @@ export async function attachAccount(
   const { db } = ctx;
   // The person already holds it, so saying so reveals nothing; no attempt is counted.
   const known = await findAccountByTypedReference(db, reference);
-  if (known && (await userHoldsAccount(db, user.id, known.id)))
-    return { ok: false, reason: 'already_held', account: known };
+  // Asked even for an unknown reference (no account has id 0): the same queries either way.
+  const held = await userHoldsAccount(db, user.id, known?.id ?? 0);
+  if (known && held) return { ok: false, reason: 'already_held', account: known };
 
   const check = await checkAccessCode(ctx, { reference, code, action: 'attach.code', userId: user.id });
   if (!check.ok) return { ok: false, reason: 'refused', lockedUntil: check.lockedUntil };
