@@ -106,12 +106,21 @@ const NEUTRAL_AGENCY: Agency = {
   configured: false,
 };
 
-/** The agency's identity if it can be had (it is normally in memory), else the neutral one. */
+/**
+ * The agency's identity if it can be had soon (it is normally in memory), else the neutral
+ * one: a database that hangs must not keep refused connections open.
+ */
 async function agencyOrNeutral(app: FastifyInstance | undefined): Promise<Agency> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Agency>((resolve) => {
+    timer = setTimeout(() => resolve(NEUTRAL_AGENCY), 1000);
+  });
   try {
-    return (await app?.deps?.agency.get()) ?? NEUTRAL_AGENCY;
+    return await Promise.race([app?.deps?.agency.get() ?? NEUTRAL_AGENCY, late]);
   } catch {
     return NEUTRAL_AGENCY;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
