@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { hashAccessCode } from '../src/core/security/access-code.ts';
 import type { DialectName } from '../src/db/db.ts';
+import { referenceKey } from '../src/db/reference-key.ts';
 import type { AccountKind } from '../src/db/schema.ts';
 
 /**
@@ -614,9 +615,11 @@ export async function generate(o: GenerateOptions): Promise<GeneratedData> {
       const p = owner.get(a.id)!;
       const prefix = a.kind === 'coproprietaire' ? 'C' : a.kind === 'locataire' ? 'L' : 'P';
       const code = `${pad(int(0, 9999), 4)}-${pad(int(0, 9999), 4)}-${a.id}`;
+      const reference = `${prefix}${pad(a.id, 6)}`;
       return [
         a.id,
-        `${prefix}${pad(a.id, 6)}`,
+        reference,
+        referenceKey(reference),
         a.kind,
         a.buildingId,
         a.managerId,
@@ -642,6 +645,7 @@ export async function generate(o: GenerateOptions): Promise<GeneratedData> {
       [
         ['id', 'int4'],
         ['reference', 'text'],
+        ['reference_key', 'text'],
         ['kind', 'text'],
         ['building_id', 'int4'],
         ['manager_id', 'int4'],

@@ -10,7 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { agencyIdentity } from './core/agency/agency.ts';
 import { createStorage } from './adapters/storage/storage.ts';
 import type { AppDeps } from './core/http/deps.ts';
-import { registerErrorPages } from './core/http/error-pages.tsx';
+import { clientErrorPage, frameworkErrorPage, registerErrorPages } from './core/http/error-pages.tsx';
 import { readFlash } from './core/http/render.ts';
 import { sessions } from './core/http/session.ts';
 import { accountRoutes } from './features/accounts/accounts.routes.tsx';
@@ -33,6 +33,9 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     // A request id ties together the log lines of one request; a trusted proxy's id is kept.
     requestIdHeader: deps.config.trustProxy ? 'x-request-id' : false,
     genReqId: () => randomUUID(),
+    // Malformed URLs and requests Node's parser refuses get French pages, not English JSON.
+    frameworkErrors: frameworkErrorPage,
+    clientErrorHandler: clientErrorPage,
   });
   app.decorate('deps', {
     ...deps,

@@ -17,6 +17,8 @@ import { describeEcrituresSummary, describeReferentielSummary } from './features
 import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './features/imports/imports.service.ts';
 import { describeBackup, describeRestore } from './features/backup/backup.presenter.ts';
 import { createBackup, restoreBackup } from './features/backup/backup.service.ts';
+import { describePurge } from './features/maintenance/maintenance.presenter.ts';
+import { purgeExpired } from './features/maintenance/maintenance.service.ts';
 
 /**
  * `palier`: the agency's operations from a terminal (`npx palier …`). French output;
@@ -50,6 +52,8 @@ Usage : npx palier <commande> [options]
   courriels (ou emails)        Liste la file d’envoi des emails : en attente, en échec (avec la raison
                                et le nombre de tentatives), envoyés ces dernières 24 heures.
       --relancer N°              remet en file d’envoi l’email en échec portant ce numéro
+  purger                       Supprime les sessions, tentatives, liens, tickets et tâches expirés
+                               (fait aussi chaque heure par Palier)\u202f; le journal d’audit est conservé.
   --help, -h                   Affiche cette aide.
 
 Fichiers CSV : UTF-8 (avec ou sans BOM) ou Windows-1252, séparateur « ; » ou « , »,
@@ -336,6 +340,19 @@ const courrielsCommand: Command = async (args, { config, io }) => {
   });
 };
 
+// ---------------------------------------------------------------------------
+// purger
+
+const purgerCommand: Command = async (args, { config, io }) => {
+  parse(args, {}, 0);
+  const counts = await withDb(config, (db) =>
+    purgeExpired(
+      createContext({ db, config, agency: agencyIdentity(db), actor: { kind: 'staff', name: 'cli', ip: null } }),
+    ),
+  );
+  for (const line of describePurge(counts)) io.out(line);
+};
+
 const COMMANDS: Record<string, Command> = {
   import: importCommand,
   codes: codesCommand,
@@ -345,6 +362,7 @@ const COMMANDS: Record<string, Command> = {
   restauration: restaurationCommand,
   courriels: courrielsCommand,
   emails: courrielsCommand,
+  purger: purgerCommand,
 };
 
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<void> {

@@ -62,6 +62,8 @@ export interface LotsTable {
 export interface ClientAccountsTable {
   id: Generated<number>;
   reference: string;
+  /** referenceKey(reference) (src/db/reference-key.ts), indexed: what step 1 of the claim looks up. */
+  reference_key: string;
   kind: AccountKind;
   building_id: number | null;
   manager_id: number | null;

@@ -1,5 +1,6 @@
 import { bumpLedgerVersion } from '../../src/features/statements/statements.repository.ts';
 import type { Db } from '../../src/db/db.ts';
+import { referenceKey } from '../../src/db/reference-key.ts';
 import type { AccountKind, CouncilRole } from '../../src/db/schema.ts';
 import { hashAccessCode } from '../../src/core/security/access-code.ts';
 import { hashPassword } from '../../src/core/security/passwords.ts';
@@ -75,10 +76,12 @@ export async function seedAccount(db: Db, config: Pick<Config, 'secrets'>, o: Se
   const manager = o.managerId ? { id: o.managerId } : await createManager(db);
   const now = new Date().toISOString();
   const accessCode = o.accessCode === undefined ? `CODE-${n}-XY` : o.accessCode;
+  const reference = o.reference ?? `C${n}`;
   const account = await db
     .insertInto('client_accounts')
     .values({
-      reference: o.reference ?? `C${n}`,
+      reference,
+      reference_key: referenceKey(reference),
       kind: o.kind ?? 'coproprietaire',
       building_id: building.id,
       manager_id: manager.id,

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { referenceKey } from '../../db/reference-key.ts';
 import type { Database } from '../../db/schema.ts';
 import { newToken, sha256 } from '../../core/security/tokens.ts';
 
@@ -6,25 +7,28 @@ type Q = Kysely<Database>;
 
 /** References are typed from paper: compared without regard to case or surrounding spaces. */
 export function normalizeReference(reference: string): string {
-  return reference.trim().toUpperCase();
+  return referenceKey(reference);
 }
 
 /**
- * The account a person means by the reference they typed. References are stored as the
- * agency's software exported them: the exact (indexed) match is tried first, and only when
- * it finds nothing are the stored references compared without regard to case or spaces.
+ * The account a person means by the reference they typed: one lookup of the indexed
+ * reference_key, as quick for a reference that exists as for one that does not. Stored
+ * references that differ only by case share a key: the one typed exactly wins, then the
+ * oldest, as before the key existed.
  */
-export async function findAccountByTypedReference(db: Q, typed: string) {
+export function typedReferenceQuery(db: Q, typed: string) {
   const trimmed = typed.trim();
-  const exact = await db.selectFrom('client_accounts').selectAll().where('reference', '=', trimmed).executeTakeFirst();
-  if (exact) return exact;
   return db
     .selectFrom('client_accounts')
     .selectAll()
-    .where(sql<string>`upper(trim(reference))`, '=', normalizeReference(trimmed))
+    .where('reference_key', '=', referenceKey(typed))
+    .orderBy(sql`case when reference = ${trimmed} then 0 else 1 end`)
     .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(1);
+}
+
+export function findAccountByTypedReference(db: Q, typed: string) {
+  return typedReferenceQuery(db, typed).executeTakeFirst();
 }
 
 /** Proof that step 1 succeeded; only its SHA-256 is stored. Returns the token to carry to step 2. */

@@ -34,6 +34,9 @@ import type { ProfileInput } from './claim.schemas.ts';
 
 export const TICKET_TTL_MS = 30 * 60_000;
 
+/** As long as an access code's HMAC (43 base64url characters), never equal to one: `!` is not base64url. */
+const NO_CODE = '!'.repeat(43);
+
 export type CodeCheck =
   { ok: true; account: ClientAccount; codeHash: string } | { ok: false; lockedUntil: Date | null };
 
@@ -60,7 +63,10 @@ export async function checkAccessCode(
     ],
     now,
   );
+  // Looked up and hashed whatever happens next, so that neither a lock nor the existence of
+  // the reference changes the work done, and the time taken, before the answer.
   const account = await findAccountByTypedReference(db, input.reference);
+  const codeHash = hashAccessCode(config.secrets.hmacKey, input.code);
   // People type their code into the Identifiant field: what they typed is never logged,
   // only the account it names, if any.
   const about = { accountId: account?.id ?? null, details: { reference: account?.reference ?? null } };
@@ -68,12 +74,9 @@ export async function checkAccessCode(
     await securityEvent(ctx, { action: input.action, outcome: 'denied', userId, ...about });
     return { ok: false, lockedUntil: taken.lockedUntil };
   }
-  const codeHash = hashAccessCode(config.secrets.hmacKey, input.code);
-  const valid =
-    !!account &&
-    !!account.access_code_hash &&
-    !account.access_code_used_at &&
-    safeEqual(account.access_code_hash, codeHash);
+  // Compared even without an account or a code (against a value no hash equals).
+  const matches = safeEqual(account?.access_code_hash ?? NO_CODE, codeHash);
+  const valid = !!account && !!account.access_code_hash && !account.access_code_used_at && matches;
   if (!valid || !account) {
     // The attempts taken above stay as failures.
     await securityEvent(ctx, { action: input.action, outcome: 'failure', userId, ...about });
@@ -266,8 +269,9 @@ export async function attachAccount(
   const { db } = ctx;
   // The person already holds it, so saying so reveals nothing; no attempt is counted.
   const known = await findAccountByTypedReference(db, reference);
-  if (known && (await userHoldsAccount(db, user.id, known.id)))
-    return { ok: false, reason: 'already_held', account: known };
+  // Asked even for an unknown reference (no account has id 0): the same queries either way.
+  const held = await userHoldsAccount(db, user.id, known?.id ?? 0);
+  if (known && held) return { ok: false, reason: 'already_held', account: known };
 
   const check = await checkAccessCode(ctx, { reference, code, action: 'attach.code', userId: user.id });
   if (!check.ok) return { ok: false, reason: 'refused', lockedUntil: check.lockedUntil };

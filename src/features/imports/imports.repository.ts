@@ -1,6 +1,7 @@
 import type { Insertable, Updateable } from 'kysely';
 import { bumpLedgerVersion } from '../statements/statements.repository.ts';
 import type { Db } from '../../db/db.ts';
+import { referenceKey } from '../../db/reference-key.ts';
 import type {
   AccountLotsTable,
   BuildingsTable,
@@ -98,16 +99,30 @@ export async function updateLot(db: Db, id: number, patch: Updateable<LotsTable>
   await db.updateTable('lots').set(patch).where('id', '=', id).execute();
 }
 
-export async function insertAccounts(db: Db, rows: Insertable<ClientAccountsTable>[]) {
+/** A new account; its reference_key is derived here, where it is written. */
+export type NewAccountRow = Omit<Insertable<ClientAccountsTable>, 'reference_key'>;
+
+export async function insertAccounts(db: Db, rows: NewAccountRow[]) {
   const out = [];
-  for (const batch of chunks(rows, batchSize(20))) {
-    out.push(...(await db.insertInto('client_accounts').values(batch).returning(['id', 'reference']).execute()));
+  for (const batch of chunks(rows, batchSize(21))) {
+    const values = batch.map((r) => ({ ...r, reference_key: referenceKey(r.reference) }));
+    out.push(...(await db.insertInto('client_accounts').values(values).returning(['id', 'reference']).execute()));
   }
   return out;
 }
 
-export async function updateAccount(db: Db, id: number, patch: Updateable<ClientAccountsTable>): Promise<void> {
-  await db.updateTable('client_accounts').set(patch).where('id', '=', id).execute();
+export async function updateAccount(
+  db: Db,
+  id: number,
+  patch: Omit<Updateable<ClientAccountsTable>, 'reference_key'>,
+): Promise<void> {
+  // Accounts are matched by reference, so an import never changes one; if it did, its key follows.
+  const key = patch.reference === undefined ? {} : { reference_key: referenceKey(patch.reference) };
+  await db
+    .updateTable('client_accounts')
+    .set({ ...patch, ...key })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function insertLinks(db: Db, rows: AccountLotsTable[]): Promise<void> {

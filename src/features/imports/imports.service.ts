@@ -265,7 +265,7 @@ async function upsertAccounts(run: ReferentielRun, parents: ParentIds): Promise<
   const stored = new Map(
     (await repo.listAccountsByReference(run.trx, [...run.file.accounts.keys()])).map((a) => [a.reference, a]),
   );
-  const created: Insertable<ClientAccountsTable>[] = [];
+  const created: repo.NewAccountRow[] = [];
   for (const a of run.file.accounts.values()) {
     const s = stored.get(a.reference);
     if (!s) {
@@ -280,7 +280,7 @@ async function upsertAccounts(run: ReferentielRun, parents: ParentIds): Promise<
   return { ids, stored, updated };
 }
 
-function newAccount(run: ReferentielRun, a: ParsedAccount, parents: ParentIds): Insertable<ClientAccountsTable> {
+function newAccount(run: ReferentielRun, a: ParsedAccount, parents: ParentIds): repo.NewAccountRow {
   return {
     reference: a.reference,
     kind: a.kind,
