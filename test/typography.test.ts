@@ -135,7 +135,11 @@ describe('every page and every mail', () => {
       postalCode: '38000',
       city: 'GRENOBLE',
     });
-    await client.submit('/profil', { newEmail: 'nouvelle@exemple.test', emailPassword: user.password }, '/profil/email');
+    await client.submit(
+      '/profil',
+      { newEmail: 'nouvelle@exemple.test', emailPassword: user.password },
+      '/profil/email',
+    );
     await page(client, '/profil');
     await anonymous.submit('/mot-de-passe-oublie', { email: user.email });
     await client.submit(

@@ -60,6 +60,29 @@ export function formatInstant(iso: string): string {
   return `${parts.day}/${parts.month}/${parts.year} à ${parts.hour}:${parts.minute}`;
 }
 
+const longParts = new Intl.DateTimeFormat('fr-FR', {
+  timeZone: 'Europe/Paris',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+});
+
+/** "2026-12-03" → "3 décembre 2026", for sentences (tables keep formatDate). */
+export function formatDateLong(isoDate: string): string {
+  const d = new Date(`${isoDate.slice(0, 10)}T12:00:00Z`);
+  if (Number.isNaN(d.getTime())) return isoDate;
+  const p = Object.fromEntries(longParts.formatToParts(d).map((x) => [x.type, x.value]));
+  return `${p.day === '1' ? '1er' : p.day} ${p.month} ${p.year}`;
+}
+
+/** A UTC instant in Paris time, for sentences: "3 décembre 2026 à 1 h 34". */
+export function formatInstantLong(iso: string): string {
+  const p = Object.fromEntries(longParts.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${p.day === '1' ? '1er' : p.day} ${p.month} ${p.year} à ${Number(p.hour)} h ${p.minute}`;
+}
+
 /** Today's calendar date in Paris, as YYYY-MM-DD. */
 export function todayInParis(now = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(now);

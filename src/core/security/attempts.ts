@@ -52,12 +52,18 @@ export async function clearAttempts(db: Db, limit: Limit, key: string): Promise<
   await deleteAttemptsOfKey(db, limit.scope, key);
 }
 
-/** "14:35" in Paris time, to tell a locked person when to retry. */
+/** "14 h 35" in Paris time, to tell a locked person when to retry. */
 export function retryTime(until: Date): string {
-  return new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' }).format(
-    until,
-  );
+  const p = Object.fromEntries(PARIS_TIME.formatToParts(until).map((x) => [x.type, x.value]));
+  return `${Number(p.hour)} h ${p.minute}`;
 }
+
+const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', {
+  timeZone: 'Europe/Paris',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
 
 export type Taken = { taken: true; id: number } | { taken: false; lockedUntil: Date };
 

@@ -52,8 +52,33 @@ export interface FieldProps {
   autocapitalize?: 'none' | 'off' | 'sentences' | 'words';
 }
 
+/**
+ * The limit of a long field, said beside it. Inputs carry no maxlength: a browser would cut
+ * a pasted text without a word; the server refuses it and says the limit instead.
+ */
+function limitHint(maxLength: number | undefined): string | null {
+  return maxLength && maxLength >= 100 ? `${formatCount(maxLength)} caractères au plus.` : null;
+}
+
+function formatCount(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+}
+
+function withLimit(hint: ComponentChildren | undefined, maxLength: number | undefined): ComponentChildren | undefined {
+  const limit = limitHint(maxLength);
+  if (!limit) return hint;
+  return hint ? (
+    <>
+      {hint} {limit}
+    </>
+  ) : (
+    limit
+  );
+}
+
 /** A labelled input whose hint and error are read out with it (aria-describedby). */
-export function Field(p: FieldProps) {
+export function Field(props: FieldProps) {
+  const p = { ...props, hint: withLimit(props.hint, props.maxLength) };
   const hintId = p.hint ? `${p.name}-aide` : undefined;
   const errorId = p.error ? `${p.name}-erreur` : undefined;
   const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
@@ -84,7 +109,6 @@ export function Field(p: FieldProps) {
         aria-invalid={p.error ? 'true' : undefined}
         aria-describedby={describedBy}
         inputMode={p.inputMode}
-        maxLength={p.maxLength}
         spellcheck={p.spellcheck}
         autoCapitalize={p.autocapitalize}
       />
@@ -194,7 +218,8 @@ export function TextArea(p: {
   hint?: string;
   maxLength?: number;
 }) {
-  const hintId = p.hint ? `${p.name}-aide` : undefined;
+  const hint = withLimit(p.hint, p.maxLength);
+  const hintId = hint ? `${p.name}-aide` : undefined;
   const errorId = p.error ? `${p.name}-erreur` : undefined;
   return (
     <div class={p.error ? 'field field-error' : 'field'}>
@@ -202,9 +227,9 @@ export function TextArea(p: {
         {p.label}
         {p.required ? <span class="required-mark"> (obligatoire)</span> : null}
       </label>
-      {p.hint ? (
+      {hint ? (
         <p class="hint" id={hintId}>
-          {p.hint}
+          {hint}
         </p>
       ) : null}
       {p.error ? (
@@ -218,7 +243,6 @@ export function TextArea(p: {
         name={p.name}
         rows={8}
         required={p.required}
-        maxLength={p.maxLength}
         aria-invalid={p.error ? 'true' : undefined}
         aria-describedby={[hintId, errorId].filter(Boolean).join(' ') || undefined}
       >

@@ -69,7 +69,9 @@ describe('npx palier sauvegarde / restauration', () => {
     const target = path.join(tmp, 'cible');
     const restored = await palier(['restauration', archive], { DATA_DIR: target });
     expect(restored, restored.stderr).toMatchObject({ code: 0, stderr: '' });
-    expect(restored.stdout).toMatch(/^Sauvegarde du \d{2}\/\d{2}\/\d{4} à \d{2}:\d{2} \(Palier [^)]+\) restaurée\./);
+    expect(restored.stdout).toMatch(
+      /^Sauvegarde du 1?\d{1,2}(er)? \p{L}+ \d{4} à \d{1,2} h \d{2} \(Palier [^)]+\) restaurée\./u,
+    );
     expect(restored.stdout).toContain('Sommes de contrôle et nombres de lignes vérifiés.');
     expect(readFileSync(path.join(target, 'secrets.json'), 'utf8')).toBe(
       readFileSync(path.join(source, 'secrets.json'), 'utf8'),

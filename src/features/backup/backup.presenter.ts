@@ -1,4 +1,4 @@
-import { formatInstant, plural } from '../../core/format.ts';
+import { formatInstantLong, plural } from '../../core/format.ts';
 import type { BackupSummary, RestoreSummary } from './backup.service.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -39,7 +39,7 @@ export function describeBackup(s: BackupSummary): string[] {
 export function describeRestore(s: RestoreSummary): string[] {
   const m = s.manifest;
   return [
-    `Sauvegarde du ${formatInstant(m.created_at)} (Palier ${m.palier_version}) restaurée${s.replaced ? ' en remplacement des données présentes' : ''}.`,
+    `Sauvegarde du ${formatInstantLong(m.created_at)} (Palier ${m.palier_version}) restaurée${s.replaced ? ' en remplacement des données présentes' : ''}.`,
     databaseLine(m).replace(
       /\.$/,
       m.dialect === 'sqlite' ? ` — dans « ${s.databaseTarget} ».` : ' — dans la base PostgreSQL de DATABASE_URL.',

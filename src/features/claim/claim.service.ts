@@ -1,7 +1,7 @@
 import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { greetingFor, renderMail } from '../../adapters/mailer/templates.tsx';
 import { securityEvent } from '../../core/audit.ts';
-import { formatInstant } from '../../core/format.ts';
+import { formatInstantLong } from '../../core/format.ts';
 import { hashAccessCode } from '../../core/security/access-code.ts';
 import { inTransaction, type Ctx } from '../../core/context.ts';
 import {
@@ -331,7 +331,7 @@ async function queueAttachNotices(
         subject: 'Un compte a été rattaché à un autre espace client',
         greeting: greetingFor(h),
         paragraphs: [
-          `Un compte a été rattaché à un autre espace client : le compte ${accountTitle(account)}, que vous suivez dans votre espace, a été ajouté le ${formatInstant(now.toISOString())} à l’espace de ${h.email_verified_at ? shortName(newcomer.firstName, newcomer.lastName) : 'une autre personne'}, avec le mot de passe imprimé sur l’appel de fonds.`,
+          `Un compte a été rattaché à un autre espace client : le compte ${accountTitle(account)}, que vous suivez dans votre espace, a été ajouté le ${formatInstantLong(now.toISOString())} à l’espace de ${h.email_verified_at ? shortName(newcomer.firstName, newcomer.lastName) : 'une autre personne'}, avec le mot de passe imprimé sur l’appel de fonds.`,
           'Cette personne voit désormais la situation de ce compte (solde, extrait de compte, documents).',
         ],
         after: [

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
-import { TestClient, csrfTokenOf, followConfirmLink, textOf } from '../../../test/helpers/client.ts';
+import { TestClient, csrfTokenOf, followConfirmLink, plainSpaces, textOf } from '../../../test/helpers/client.ts';
 import { dialects } from '../../../test/helpers/db.ts';
 import { createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
@@ -603,7 +603,7 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
     expect(mail.text).toContain(`Locataire N° ${account.reference}`);
     expect(mail.text).toContain('Sophie B.');
     expect(mail.text).not.toContain('BERNARD');
-    expect(mail.text).toMatch(/le \d{2}\/\d{2}\/\d{4} à \d{2}:\d{2}/);
+    expect(plainSpaces(mail.text)).toMatch(/le \d{1,2}(er)? \p{L}+ \d{4} à \d{1,2} h \d{2}/u);
     expect(mail.text).toContain('contactez l’agence');
     expect(
       t.smtp.mails.filter((m) => m.to.includes(attacher.email.toLowerCase()) && m.subject.includes('rattaché')),

@@ -2,7 +2,7 @@ import { enqueueMail } from '../../adapters/mailer/outbox.ts';
 import { greetingFor, renderMail } from '../../adapters/mailer/templates.tsx';
 import { securityEvent } from '../../core/audit.ts';
 import { clientId, inTransaction, type Ctx } from '../../core/context.ts';
-import { formatInstant } from '../../core/format.ts';
+import { formatInstantLong } from '../../core/format.ts';
 import {
   LIMITS,
   clearAttempts,
@@ -212,7 +212,7 @@ export async function changePassword(
     subject: 'Votre mot de passe a été modifié',
     greeting: greetingFor(user),
     paragraphs: [
-      `Le mot de passe de votre espace client a été modifié le ${formatInstant(now.toISOString())}.`,
+      `Le mot de passe de votre espace client a été modifié le ${formatInstantLong(now.toISOString())}.`,
       'Par sécurité, vos autres sessions ouvertes (sur d’autres appareils ou navigateurs) ont été fermées.',
     ],
     after: [

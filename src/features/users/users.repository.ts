@@ -44,7 +44,14 @@ export function holdersOfAccount(db: Db, accountId: number) {
   return db
     .selectFrom('user_accounts')
     .innerJoin('users', 'users.id', 'user_accounts.user_id')
-    .select(['users.id', 'users.email', 'users.civility', 'users.first_name', 'users.last_name', 'users.email_verified_at'])
+    .select([
+      'users.id',
+      'users.email',
+      'users.civility',
+      'users.first_name',
+      'users.last_name',
+      'users.email_verified_at',
+    ])
     .where('user_accounts.account_id', '=', accountId)
     .execute();
 }
