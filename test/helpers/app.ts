@@ -26,6 +26,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/**
+ * The real app on a given data folder and database, as server.ts builds it (default
+ * logger, mail to the outbox folder): for tests that bring their own data, like a restore.
+ */
+export async function startApp(config: Config, db: Db): Promise<FastifyInstance> {
+  const app = await buildApp({ config, db });
+  await app.ready();
+  return app;
+}
+
 /** The whole app on a fresh database of the given dialect, mailing to a real local SMTP server. */
 export async function buildTestApp(dialect: DialectName = 'sqlite', overrides: Partial<Config> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'palier-app-'));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from '../../../test/helpers/app.ts';
 import { createTestDb, type TestDb } from '../../../test/helpers/db.ts';
 import { createUser, TEST_PASSWORD } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
@@ -10,16 +11,7 @@ import type { Config } from '../../config.ts';
 import { createDb, migrateToLatest, type Db } from '../../db/db.ts';
 import { createBackup, restoreBackup } from './backup.service.ts';
 import { libpqConnection, snapshotPostgres } from './postgres.ts';
-import {
-  configFor,
-  emptyPostgres,
-  seed,
-  startApp,
-  storedFiles,
-  tableRows,
-  USER_EMAIL,
-  rejection,
-} from './test-support.ts';
+import { configFor, emptyPostgres, seed, storedFiles, tableRows, USER_EMAIL, rejection } from './test-support.ts';
 
 describe('sauvegarde and restauration on PostgreSQL', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'palier-backup-pg-'));

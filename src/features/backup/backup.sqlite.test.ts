@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from '../../../test/helpers/app.ts';
 import { TestClient } from '../../../test/helpers/client.ts';
 import { TEST_PASSWORD } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
@@ -26,7 +27,6 @@ import {
   PNG,
   ROOT,
   seed,
-  startApp,
   storedFiles,
   tableRows,
   USER_EMAIL,

@@ -2,12 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { PG_ADMIN_URL } from '../../../test/helpers/db.ts';
 import { createUser } from '../../../test/helpers/factories.ts';
-import { buildApp } from '../../app.ts';
 import { loadConfig, type Config } from '../../config.ts';
 import type { Db } from '../../db/db.ts';
 import { setAgency } from '../../core/agency/agency.repository.ts';
@@ -16,7 +14,10 @@ import { listFiles } from './archive.ts';
 import { expect } from 'vitest';
 import { AppError } from '../../core/errors.ts';
 
-/** Test helpers of the backup feature (not a test file itself). */
+/**
+ * Test helpers of the backup feature (not a test file itself). A feature module: it must
+ * not import the composition root (app.ts); tests needing the app get it from test/helpers.
+ */
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../imports/fixtures/', import.meta.url));
@@ -73,13 +74,6 @@ export async function tableRows(db: Db): Promise<Record<string, string[]>> {
 export function storedFiles(dataDir: string): Record<string, Buffer> {
   const dir = path.join(dataDir, 'files');
   return Object.fromEntries(listFiles(dir).map((rel) => [rel, readFileSync(path.join(dir, rel))]));
-}
-
-/** The real app on a data folder, as server.ts builds it (mail to the outbox folder). */
-export async function startApp(config: Config, db: Db): Promise<FastifyInstance> {
-  const app = await buildApp({ config, db });
-  await app.ready();
-  return app;
 }
 
 /** A new PostgreSQL database with nothing in it (not even migrations): a restore target. */
