@@ -5,9 +5,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeOutbox, requeueMail } from './adapters/mailer/outbox.ts';
-import { loadConfig, type Config } from './config.ts';
+import { loadConfig, type BootConfig, type Config } from './config.ts';
 import { AppError } from './core/errors.ts';
-import { createDb, migrateToLatest, type Db } from './db/db.ts';
+import type { Db } from './db/db.ts';
+import { openDatabase } from './core/secrets/secrets.ts';
 import { getAgency, setAgency, type AgencyKey } from './core/agency/agency.repository.ts';
 import { loadDemo } from './features/imports/demo.ts';
 import { controlCharacterIn, isValidEmail } from './features/imports/fields.ts';
@@ -72,7 +73,7 @@ interface Io {
   err(line: string): void;
 }
 
-type Command = (args: string[], ctx: { config: Config; io: Io }) => Promise<void>;
+type Command = (args: string[], ctx: { config: BootConfig; io: Io }) => Promise<void>;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals: number) {
   let parsed;
@@ -98,11 +99,11 @@ function readInput(file: string): Buffer {
   return readFileSync(file);
 }
 
-async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = createDb(config.databaseUrl);
+/** Runs `fn` on the database, with the configuration completed by the secrets checked against it. */
+async function withDb<T>(boot: BootConfig, fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
+  const { db, config } = await openDatabase(boot);
   try {
-    await migrateToLatest(db);
-    return await fn(db);
+    return await fn(db, config);
   } finally {
     await db.destroy();
   }
@@ -132,7 +133,7 @@ const importCommand: Command = async (args, { config, io }) => {
     );
   }
   const buffer = readInput(file);
-  await withDb(config, (db) =>
+  await withDb(config, (db, config) =>
     importing(file, io, async () =>
       kind === 'referentiel'
         ? describeReferentielSummary(await importReferentiel(db, config, buffer))
@@ -145,7 +146,7 @@ const codesCommand: Command = async (args, { config, io }) => {
   const { positionals } = parse(args, {}, 2);
   const [action, file] = positionals as [string, string];
   if (action !== 'export') throw new UsageError(`« codes ${action} » : attendu « codes export FICHIER ».`);
-  const codes = await withDb(config, (db) => exportCodes(db, config));
+  const codes = await withDb(config, (db, config) => exportCodes(db, config));
   writeFileSync(file, codesToCsv(codes), { encoding: 'utf8', mode: 0o600 });
   io.out(
     codes.length === 0
@@ -315,7 +316,7 @@ function printAgency(io: Io, agency: Awaited<ReturnType<typeof getAgency>>): voi
 
 const demoCommand: Command = async (args, { config, io }) => {
   parse(args, {}, 0);
-  const result = await withDb(config, (db) => loadDemo(db, config));
+  const result = await withDb(config, (db, config) => loadDemo(db, config));
   const r = result.referentiel;
   io.out(
     `Données de démonstration chargées : ${r.accounts} comptes (${r.accountsCreated} créés), ${r.buildings} immeubles, ${r.lots} lots, ${result.ecritures.lines} écritures.`,

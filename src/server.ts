@@ -3,12 +3,16 @@ import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createWorker } from './core/jobs/handlers.ts';
 import { createLogger } from './core/logging.ts';
-import { createDb, migrateToLatest } from './db/db.ts';
 import { getAgency } from './core/agency/agency.repository.ts';
+import { AppError } from './core/errors.ts';
+import { openDatabase } from './core/secrets/secrets.ts';
 
-const config = loadConfig();
-const db = createDb(config.databaseUrl);
-await migrateToLatest(db);
+// Refused, in French, when the secrets of DATA_DIR are missing or not this database's.
+const { config, db } = await openDatabase(loadConfig()).catch((err: unknown) => {
+  if (!(err instanceof AppError)) throw err;
+  console.error(err.userMessage);
+  process.exit(1);
+});
 const mailer = createMailer(config);
 const app = await buildApp({ config, db }, { logger: createLogger(config.logLevel) });
 // Delivers the mail outbox and other background jobs; every instance runs one, claiming

@@ -8,7 +8,8 @@ import { createWorker } from '../../src/core/jobs/handlers.ts';
 import type { Worker } from '../../src/core/jobs/worker.ts';
 import { createLogger } from '../../src/core/logging.ts';
 import { TEST_LOG_DIR } from './log-dir.ts';
-import { loadSecrets, type Config } from '../../src/config.ts';
+import type { Config } from '../../src/config.ts';
+import { writeNewSecrets } from '../../src/core/secrets/secrets.ts';
 import { createDb, type Db, type DialectName } from '../../src/db/db.ts';
 import { createTestDb } from './db.ts';
 import { startSmtp, type SmtpCapture } from './smtp.ts';
@@ -52,7 +53,7 @@ export async function buildTestApp(dialect: DialectName = 'sqlite', overrides: P
     logLevel: 'silent',
     secureCookies: false,
     trustProxy: false,
-    secrets: loadSecrets(dataDir),
+    secrets: writeNewSecrets(dataDir),
     ...overrides,
   };
   const mailer = createMailer(config);

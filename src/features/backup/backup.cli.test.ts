@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli.ts';
-import { createDb, migrateToLatest } from '../../db/db.ts';
-import { configFor, ROOT, seed, storedFiles } from './test-support.ts';
+import { openInstall, ROOT, seed, storedFiles } from './test-support.ts';
 
 interface Run {
   code: number;
@@ -36,9 +35,7 @@ describe('npx palier sauvegarde / restauration', () => {
   const archive = path.join(tmp, 'palier-2026-11-28.tar.gz');
 
   beforeAll(async () => {
-    const config = configFor(source, `sqlite:${path.join(source, 'palier.sqlite')}`);
-    const db = createDb(config.databaseUrl);
-    await migrateToLatest(db);
+    const { config, db } = await openInstall(source, `sqlite:${path.join(source, 'palier.sqlite')}`);
     await seed(db, config);
     await db.destroy();
   });
@@ -96,8 +93,8 @@ describe('npx palier sauvegarde / restauration', () => {
     const r = await palier(['restauration', damaged], { DATA_DIR: target });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`L’archive « ${damaged} » est endommagée`);
-    // Only the secrets every command generates on first use: no database, no files.
-    expect(readdirSync(target)).toEqual(['secrets.json']);
+    // Nothing at all: no secrets.json, no database, no files, not even the folder.
+    expect(existsSync(target)).toBe(false);
 
     const usage = await palier(['restauration'], { DATA_DIR: target });
     expect(usage.code).toBe(2);

@@ -7,11 +7,21 @@ import { startApp } from '../../../test/helpers/app.ts';
 import { createTestDb, type TestDb } from '../../../test/helpers/db.ts';
 import { createUser, TEST_PASSWORD } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
-import type { Config } from '../../config.ts';
-import { createDb, migrateToLatest, type Db } from '../../db/db.ts';
+import type { BootConfig, Config } from '../../config.ts';
+import { openDatabase } from '../../core/secrets/secrets.ts';
+import { createDb } from '../../db/db.ts';
 import { createBackup, restoreBackup } from './backup.service.ts';
 import { libpqConnection, snapshotPostgres } from './postgres.ts';
-import { configFor, emptyPostgres, seed, storedFiles, tableRows, USER_EMAIL, rejection } from './test-support.ts';
+import {
+  configFor,
+  emptyPostgres,
+  openInstall,
+  seed,
+  storedFiles,
+  tableRows,
+  USER_EMAIL,
+  rejection,
+} from './test-support.ts';
 
 describe('sauvegarde and restauration on PostgreSQL', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'palier-backup-pg-'));
@@ -19,12 +29,14 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
   let sourceDb: TestDb;
   let source: Config;
   let target: { url: string; destroy(): Promise<void> };
-  let restored: Config;
+  let restored: BootConfig;
   let writerRows: number[];
 
   beforeAll(async () => {
     sourceDb = await createTestDb('postgres');
-    source = configFor(path.join(tmp, 'source'), sourceDb.url);
+    const opened = await openInstall(path.join(tmp, 'source'), sourceDb.url);
+    source = opened.config;
+    await opened.db.destroy();
     await seed(sourceDb.db, source);
 
     // Another connection writes in transactions of 10 rows through the whole backup.
@@ -91,9 +103,9 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
   });
 
   it('serves the restored data, and new rows get fresh ids (sequences came back too)', async () => {
-    const db: Db = createDb(target.url);
-    await migrateToLatest(db);
-    const app = await startApp(configFor(restored.dataDir, target.url), db);
+    // Opened as the server opens it: the restored secrets.json must match the restored database.
+    const { config, db } = await openDatabase(restored);
+    const app = await startApp(config, db);
     try {
       const client = await loginAs(app, USER_EMAIL, TEST_PASSWORD);
       expect((await client.get('/accueil')).body).toContain('Bienvenue');
@@ -113,7 +125,7 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
     const err = await rejection(restoreBackup(occupied, archive));
     expect(err.code).toBe('restore_not_empty');
     expect(err.userMessage).toContain('une base PostgreSQL non vide');
-    expect(readdirSync(folder)).toEqual(['secrets.json']);
+    expect(readdirSync(folder), 'no secrets.json left behind').toEqual([]);
 
     const db = createDb(target.url);
     try {
@@ -144,7 +156,7 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
         "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'",
       );
       expect(rows[0].n, 'no table left behind').toBe(0);
-      expect(readdirSync(folder)).toEqual(['secrets.json']);
+      expect(readdirSync(folder), 'no secrets.json left behind').toEqual([]);
     } finally {
       await client.end();
       await blocked.destroy();
@@ -160,9 +172,10 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
     );
 
     const sqliteDir = mkdtempSync(path.join(tmp, 'depuis-sqlite-'));
-    const sqliteSource = configFor(sqliteDir, `sqlite:${path.join(sqliteDir, 'palier.sqlite')}`);
-    const sdb = createDb(sqliteSource.databaseUrl);
-    await migrateToLatest(sdb);
+    const { config: sqliteSource, db: sdb } = await openInstall(
+      sqliteDir,
+      `sqlite:${path.join(sqliteDir, 'palier.sqlite')}`,
+    );
     await sdb.destroy();
     const sqliteArchive = path.join(tmp, 'sqlite.tar.gz');
     await createBackup(sqliteSource, sqliteArchive);

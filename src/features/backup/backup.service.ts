@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -14,6 +15,7 @@ import {
 import path from 'node:path';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../core/errors.ts';
+import { verifySecrets } from '../../core/secrets/secrets.ts';
 import { createDb, dialectOf, pendingMigrations, type DialectName } from '../../db/db.ts';
 import { ArchiveError, listFiles, packArchive, sha256File, unpackArchive } from './archive.ts';
 import {
@@ -29,6 +31,7 @@ import { checkDump, postgresTables, restorePostgres, snapshotPostgres } from './
 import {
   inspectSqlite,
   removeSqlite,
+  requireSqliteDatabase,
   snapshotSqlite,
   sqliteFamily,
   sqliteFile,
@@ -116,6 +119,10 @@ export async function createBackup(
       `« ${out} » est un fichier de données de Palier : écrivez la sauvegarde ailleurs (hors de DATA_DIR/files), de préférence sur un autre disque.`,
     );
   }
+  // An archive whose keys match nothing in its database would be useless: DATA_DIR must
+  // hold this database's secrets. Never creates any (opening a missing SQLite file would).
+  if (dialect === 'sqlite') requireSqliteDatabase(sqliteFile(config.databaseUrl));
+  await verifySecrets(config);
   // Staged beside the archive (mode 0700): same disk for the final rename, no one else can read it.
   const staging = mkdtempSync(path.join(outDir, '.palier-sauvegarde-'));
   try {
@@ -131,15 +138,8 @@ export async function createBackup(
         ? await snapshotSqlite(sqliteFile(config.databaseUrl), path.join(content, dbMember))
         : await snapshotPostgres(config.databaseUrl, path.join(content, dbMember));
 
-    const secretsFile = path.join(config.dataDir, SECRETS_MEMBER);
-    if (!existsSync(secretsFile)) {
-      throw new AppError(
-        'backup_no_secrets',
-        `no ${secretsFile}`,
-        `« ${secretsFile} » est introuvable : sans lui, les codes d’accès et les cookies de la sauvegarde seraient inutilisables. Vérifiez DATA_DIR.`,
-      );
-    }
-    copyFileSync(secretsFile, path.join(content, SECRETS_MEMBER));
+    // Checked against the database above.
+    copyFileSync(path.join(config.dataDir, SECRETS_MEMBER), path.join(content, SECRETS_MEMBER));
 
     const files = listFiles(filesDir);
     for (const rel of files) {
@@ -261,7 +261,7 @@ export async function restoreBackup(
   }
   const dialect = dialectOf(config.databaseUrl);
   const filesDir = filesDirOf(config);
-  mkdirSync(config.dataDir, { recursive: true });
+  const createdDataDir = mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // Staged inside DATA_DIR (private, same disk) so that putting it in place is a rename.
   const staging = mkdtempSync(path.join(config.dataDir, '.restauration-'));
   try {
@@ -353,5 +353,13 @@ export async function restoreBackup(
     return { manifest, databaseTarget, filesDir, replaced: present.length > 0 };
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    // A refused restore leaves no DATA_DIR it created (rmdir: only if nothing was written there).
+    if (createdDataDir) {
+      try {
+        rmdirSync(createdDataDir);
+      } catch {
+        // Restored data is in it.
+      }
+    }
   }
 }

@@ -17,13 +17,15 @@ import { startApp } from '../../../test/helpers/app.ts';
 import { TestClient } from '../../../test/helpers/client.ts';
 import { TEST_PASSWORD } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
-import type { Config } from '../../config.ts';
+import type { BootConfig, Config } from '../../config.ts';
+import { openDatabase } from '../../core/secrets/secrets.ts';
 import { AppError } from '../../core/errors.ts';
-import { createDb, migrateToLatest, type Db } from '../../db/db.ts';
+import { createDb, type Db } from '../../db/db.ts';
 import { exportCodes } from '../imports/imports.service.ts';
 import { createBackup, restoreBackup } from './backup.service.ts';
 import {
   configFor,
+  openInstall,
   PNG,
   ROOT,
   seed,
@@ -84,12 +86,13 @@ describe('sauvegarde and restauration on SQLite', () => {
   let seeded: Seeded;
   let sessionCookies: Map<string, string>;
   let backupWriterRows: { before: number; after: number; final: number };
-  let restored: Config;
+  let restored: BootConfig;
 
   beforeAll(async () => {
-    source = configFor(path.join(tmp, 'source'), `sqlite:${path.join(tmp, 'source', 'palier.sqlite')}`);
-    sourceDb = createDb(source.databaseUrl);
-    await migrateToLatest(sourceDb);
+    ({ config: source, db: sourceDb } = await openInstall(
+      path.join(tmp, 'source'),
+      `sqlite:${path.join(tmp, 'source', 'palier.sqlite')}`,
+    ));
     seeded = await seed(sourceDb, source);
 
     // A person logged in on the running server before the backup.
@@ -129,8 +132,6 @@ describe('sauvegarde and restauration on SQLite', () => {
 
     restored = configFor(path.join(tmp, 'restored'), `sqlite:${path.join(tmp, 'restored', 'palier.sqlite')}`);
     await restoreBackup(restored, archive);
-    // The restored folder's own keys, as the server will read them at start.
-    restored = configFor(restored.dataDir, restored.databaseUrl);
   }, 120_000);
 
   afterAll(async () => {
@@ -206,9 +207,9 @@ describe('sauvegarde and restauration on SQLite', () => {
   });
 
   it('starts on the restored data: password, session, access code, printable codes and logo all work', async () => {
-    const db = createDb(restored.databaseUrl);
-    await migrateToLatest(db);
-    const app = await startApp(restored, db);
+    // Opened as the server opens it: the restored secrets.json must match the restored database.
+    const { config, db } = await openDatabase(restored);
+    const app = await startApp(config, db);
     try {
       const fresh = await loginAs(app, USER_EMAIL, TEST_PASSWORD);
       expect((await fresh.get('/accueil')).body).toContain('Bienvenue');
@@ -229,7 +230,7 @@ describe('sauvegarde and restauration on SQLite', () => {
       expect(claim.headers.location).toMatch(/^\/creer-mon-espace\/etape-2\?ticket=/);
 
       // Codes Palier created are encrypted with the restored key: they can be printed again.
-      expect(await exportCodes(db, restored)).toEqual(seeded.codes);
+      expect(await exportCodes(db, config)).toEqual(seeded.codes);
       expect(seeded.codes.length).toBeGreaterThan(0);
 
       const logo = await app.inject({ method: 'GET', url: '/agence/logo' });
@@ -242,9 +243,10 @@ describe('sauvegarde and restauration on SQLite', () => {
   });
 
   it('refuses a data folder that already holds a database or files, unless forced', async () => {
-    const target = configFor(path.join(tmp, 'occupied'), `sqlite:${path.join(tmp, 'occupied', 'palier.sqlite')}`);
-    const db = createDb(target.databaseUrl);
-    await migrateToLatest(db);
+    const { config: target, db } = await openInstall(
+      path.join(tmp, 'occupied'),
+      `sqlite:${path.join(tmp, 'occupied', 'palier.sqlite')}`,
+    );
     await db.insertInto('settings').values({ key: 'marqueur', value: 'ancienne base' }).execute();
     await db.destroy();
     mkdirSync(path.join(target.dataDir, 'files'));

@@ -6,7 +6,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { PG_ADMIN_URL } from '../../../test/helpers/db.ts';
 import { createUser } from '../../../test/helpers/factories.ts';
-import { loadConfig, type Config } from '../../config.ts';
+import { loadConfig, type BootConfig, type Config } from '../../config.ts';
+import { openDatabase } from '../../core/secrets/secrets.ts';
 import type { Db } from '../../db/db.ts';
 import { setAgency } from '../../core/agency/agency.repository.ts';
 import { exportCodes, importEcritures, importReferentiel, type PrintableCode } from '../imports/imports.service.ts';
@@ -22,14 +23,19 @@ import { AppError } from '../../core/errors.ts';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../imports/fixtures/', import.meta.url));
 
-/** The Config loadConfig builds for this data folder and database (as the CLI and server would). */
-export function configFor(dataDir: string, databaseUrl: string): Config {
+/** The configuration loadConfig reads for this data folder and database (as the CLI and server would). */
+export function configFor(dataDir: string, databaseUrl: string): BootConfig {
   return loadConfig({
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
     BASE_URL: 'http://palier.test',
     LOG_LEVEL: 'silent',
   });
+}
+
+/** An install opened as the CLI and server open it: secrets checked, or created with a new database. */
+export function openInstall(dataDir: string, databaseUrl: string): Promise<{ config: Config; db: Db }> {
+  return openDatabase(configFor(dataDir, databaseUrl));
 }
 
 export const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
