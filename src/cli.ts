@@ -1,6 +1,6 @@
 import { electronicFormatIBAN, isSEPACountry, isValidBIC, isValidIBAN } from 'ibantools';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -282,9 +282,11 @@ const agenceCommand: Command = async (args, { config, io }) => {
 
     if (update.logo) {
       const filesDir = path.join(config.dataDir, 'files');
-      mkdirSync(filesDir, { recursive: true });
-      const stored = `logo-${randomBytes(8).toString('hex')}.${logoType(readFileSync(update.logo))}`;
-      copyFileSync(update.logo, path.join(filesDir, stored));
+      mkdirSync(filesDir, { recursive: true, mode: 0o700 });
+      const content = readFileSync(update.logo);
+      const stored = `logo-${randomBytes(8).toString('hex')}.${logoType(content)}`;
+      // Written, not copied: a copy keeps the source's mode, often readable by everyone.
+      writeFileSync(path.join(filesDir, stored), content, { mode: 0o600 });
       update.logo = stored;
     }
     await setAgency(db, update);
@@ -386,6 +388,8 @@ const COMMANDS: Record<string, Command> = {
 };
 
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<void> {
+  // Whatever the command creates (database, files, exports) is readable by its owner only.
+  process.umask(0o077);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'aide' || rest.includes('--help')) {
     io.out(HELP);

@@ -7,6 +7,8 @@ import { getAgency } from './core/agency/agency.repository.ts';
 import { AppError } from './core/errors.ts';
 import { openDatabase } from './core/secrets/secrets.ts';
 
+// Everything Palier creates in DATA_DIR (database, files, outbox) is readable by its owner only.
+process.umask(0o077);
 // Refused, in French, when the secrets of DATA_DIR are missing or not this database's.
 const { config, db } = await openDatabase(loadConfig()).catch((err: unknown) => {
   if (!(err instanceof AppError)) throw err;

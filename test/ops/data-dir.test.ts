@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { freePort, runPalier, startServer, stopProcess } from './processes.ts';
 /**
  * A data folder and a database belong together: the real `palier` commands and server,
  * started on a DATA_DIR whose secrets are missing or belong to another database, refuse
- * to work and write nothing.
+ * to work and write nothing; a new install creates its folder and files private.
  */
 
 const FIXTURE = path.resolve('src/features/imports/fixtures/referentiel.csv');
@@ -38,6 +38,8 @@ async function refusedServer(env: Record<string, string>): Promise<Run> {
   const exit = await p.exited;
   return { code: exit.code, stdout: p.stdout(), stderr: p.stderr() };
 }
+
+const mode = (file: string) => statSync(file).mode & 0o7777;
 
 async function recordedFingerprint(url: string): Promise<string | undefined> {
   const db = createDb(url);
@@ -100,6 +102,20 @@ describe.each(dialects)('DATA_DIR and its database belong together (%s)', (diale
     for (const key of Object.values(secrets)) expect(fingerprint).not.toContain(key);
   });
 
+  it('creates DATA_DIR, the database, secrets.json and stored files readable by their owner only', () => {
+    expect(mode(source)).toBe(0o700);
+    expect(mode(path.join(source, 'secrets.json'))).toBe(0o600);
+    expect(mode(path.join(source, 'files'))).toBe(0o700);
+    const stored = readdirSync(path.join(source, 'files'));
+    expect(stored).toHaveLength(1);
+    expect(mode(path.join(source, 'files', stored[0]!)), 'the logo copied from a 0644 file').toBe(0o600);
+    if (database.file) {
+      for (const f of [database.file, `${database.file}-wal`, `${database.file}-shm`]) {
+        if (existsSync(f)) expect(mode(f), f).toBe(0o600);
+      }
+    }
+  });
+
   it('sauvegarde from an empty DATA_DIR next to the database is refused and writes nothing', async () => {
     const empty = mkdtempSync(path.join(tmp, 'vide-'));
     const archive = path.join(tmp, `sans-secrets-${dialect}.tar.gz`);
@@ -154,14 +170,23 @@ describe.each(dialects)('DATA_DIR and its database belong together (%s)', (diale
     expect(readFileSync(path.join(other, 'secrets.json'), 'utf8'), 'the other secrets untouched').toBe(otherSecrets);
   }, 60_000);
 
-  it('the server starts on its own DATA_DIR, and a new install records its fingerprint', async () => {
+  it('the server starts on its own DATA_DIR, and a new one creates its folder and files private', async () => {
     const own = await startServer(`own-${dialect}`, { DATA_DIR: source, DATABASE_URL: database.url });
     await stopProcess(own);
 
     const fresh = path.join(tmp, 'neuf');
     const freshDb = await newDatabase(fresh);
     const server = await startServer(`fresh-${dialect}`, { DATA_DIR: fresh, DATABASE_URL: freshDb.url });
-    await stopProcess(server);
+    try {
+      expect(mode(fresh)).toBe(0o700);
+      expect(mode(path.join(fresh, 'secrets.json'))).toBe(0o600);
+      if (freshDb.file) {
+        // The server holds the database open: its -wal and -shm files exist.
+        for (const f of [freshDb.file, `${freshDb.file}-wal`, `${freshDb.file}-shm`]) expect(mode(f), f).toBe(0o600);
+      }
+    } finally {
+      await stopProcess(server);
+    }
     expect(await recordedFingerprint(freshDb.url)).toMatch(/^[0-9a-f]{64}$/);
   }, 60_000);
 });
