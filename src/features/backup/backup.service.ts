@@ -17,7 +17,7 @@ import type { Config } from '../../config.ts';
 import { AppError } from '../../core/errors.ts';
 import { verifySecrets } from '../../core/secrets/secrets.ts';
 import { createDb, dialectOf, pendingMigrations, type DialectName } from '../../db/db.ts';
-import { ArchiveError, listFiles, packArchive, sha256File, unpackArchive } from './archive.ts';
+import { ArchiveError, FILE_MODE, FOLDER_MODE, listFiles, packArchive, sha256File, unpackArchive } from './archive.ts';
 import {
   DATABASE_MEMBER,
   FILES_PREFIX,
@@ -72,13 +72,15 @@ function moveInto(from: string, to: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     const tmp = `${to}.restauration-${process.pid}`;
     if (statSync(from).isDirectory()) {
-      mkdirSync(tmp, { recursive: true });
+      mkdirSync(tmp, { recursive: true, mode: FOLDER_MODE });
       for (const rel of listFiles(from)) {
-        mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
+        mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true, mode: FOLDER_MODE });
         copyFileSync(path.join(from, rel), path.join(tmp, rel));
+        chmodSync(path.join(tmp, rel), FILE_MODE);
       }
     } else {
       copyFileSync(from, tmp);
+      chmodSync(tmp, FILE_MODE);
     }
     renameSync(tmp, to);
   }
@@ -261,7 +263,7 @@ export async function restoreBackup(
   }
   const dialect = dialectOf(config.databaseUrl);
   const filesDir = filesDirOf(config);
-  const createdDataDir = mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const createdDataDir = mkdirSync(config.dataDir, { recursive: true, mode: FOLDER_MODE });
   // Staged inside DATA_DIR (private, same disk) so that putting it in place is a rename.
   const staging = mkdtempSync(path.join(config.dataDir, '.restauration-'));
   try {
@@ -322,7 +324,7 @@ export async function restoreBackup(
       const found = inspectSqlite(stagedDb);
       const mismatch = found.integrity === 'ok' ? sameCounts(manifest.tables, found.tables) : found.integrity;
       if (mismatch) throw damaged(file, `la copie de la base est incohérente (${mismatch})`);
-      mkdirSync(path.dirname(sqlitePath), { recursive: true });
+      mkdirSync(path.dirname(sqlitePath), { recursive: true, mode: FOLDER_MODE });
       removeSqlite(sqlitePath);
       moveInto(stagedDb, sqlitePath);
       databaseTarget = sqlitePath;
@@ -343,12 +345,12 @@ export async function restoreBackup(
     rmSync(filesDir, { recursive: true, force: true });
     const stagedFiles = path.join(content, 'files');
     if (existsSync(stagedFiles)) moveInto(stagedFiles, filesDir);
-    else mkdirSync(filesDir, { recursive: true });
+    else mkdirSync(filesDir, { recursive: true, mode: FOLDER_MODE });
 
     // Last: the keys that make the restored codes, cookies and encrypted codes usable.
     const secrets = path.join(config.dataDir, SECRETS_MEMBER);
-    writeFileSync(secrets, readFileSync(path.join(content, SECRETS_MEMBER)), { mode: 0o600 });
-    chmodSync(secrets, 0o600);
+    writeFileSync(secrets, readFileSync(path.join(content, SECRETS_MEMBER)), { mode: FILE_MODE });
+    chmodSync(secrets, FILE_MODE);
 
     return { manifest, databaseTarget, filesDir, replaced: present.length > 0 };
   } finally {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
+  chmodSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -281,6 +282,35 @@ describe('sauvegarde and restauration on SQLite', () => {
       'documents/2024/appel-de-fonds.pdf',
       'logo-sauvegarde.png',
     ]);
+  });
+
+  it('restores files 0600 and folders 0700, whatever modes the archive holds (setuid included)', async () => {
+    const dir = path.join(tmp, 'droits');
+    const { config, db } = await openInstall(dir, `sqlite:${path.join(dir, 'palier.sqlite')}`);
+    await db.destroy();
+    const tools = path.join(dir, 'files', 'outils');
+    mkdirSync(tools, { recursive: true });
+    writeFileSync(path.join(tools, 'lanceur'), '#!/bin/sh\nid\n');
+    chmodSync(path.join(tools, 'lanceur'), 0o6777);
+    chmodSync(tools, 0o777);
+    const file = path.join(tmp, 'droits.tar.gz');
+    await createBackup(config, file);
+    const modes: Record<string, number> = {};
+    await tar.t({ file, onReadEntry: (e) => (modes[e.path] = e.mode!) });
+    expect(modes['files/outils/lanceur']! & 0o6000, 'the archive holds a setuid and setgid file').toBe(0o6000);
+
+    const target = configFor(
+      path.join(tmp, 'droits-restaures'),
+      `sqlite:${path.join(tmp, 'droits-restaures', 'palier.sqlite')}`,
+    );
+    await restoreBackup(target, file);
+    const mode = (rel: string) => statSync(path.join(target.dataDir, rel)).mode & 0o7777;
+    expect(mode('.')).toBe(0o700);
+    expect(mode('files')).toBe(0o700);
+    expect(mode('files/outils')).toBe(0o700);
+    expect(mode('files/outils/lanceur')).toBe(0o600);
+    expect(mode('palier.sqlite')).toBe(0o600);
+    expect(mode('secrets.json')).toBe(0o600);
   });
 
   it('refuses to back up nothing, or to write the archive over live data', async () => {
