@@ -44,8 +44,11 @@ Usage : npx palier <commande> [options]
   demo                         Charge des données de démonstration et affiche un identifiant à essayer.
   sauvegarde FICHIER           Écrit dans FICHIER (.tar.gz, droits 0600) une copie cohérente de la base,
                                des fichiers stockés et de secrets.json, même pendant que Palier tourne.
+                               Elle est signée avec la clé DATA_DIR/backup.key, créée à la première
+                               sauvegarde\u00a0: gardez-en une copie hors du serveur, sans elle pas de restauration.
   restauration FICHIER         Restaure une sauvegarde dans un DATA_DIR vide (et, pour PostgreSQL, une base vide) ;
-                               les sommes de contrôle sont vérifiées avant toute écriture. Arrêtez Palier avant.
+                               signature et sommes de contrôle sont vérifiées avant toute écriture. Arrêtez Palier avant.
+      --cle FICHIER              la clé de sauvegarde du serveur qui l’a faite (par défaut DATA_DIR/backup.key)
       --forcer                   remplace les données déjà présentes
   courriels (ou emails)        Liste la file d’envoi des emails : en attente, en échec (avec la raison
                                et le nombre de tentatives), envoyés ces dernières 24 heures.
@@ -345,8 +348,8 @@ const sauvegardeCommand: Command = async (args, { config, io }) => {
 };
 
 const restaurationCommand: Command = async (args, { config, io }) => {
-  const { positionals, values } = parse(args, { forcer: { type: 'boolean' } }, 1);
-  const summary = await restoreBackup(config, positionals[0]!, { force: values.forcer === true });
+  const { positionals, values } = parse(args, { forcer: { type: 'boolean' }, cle: { type: 'string' } }, 1);
+  const summary = await restoreBackup(config, positionals[0]!, { force: values.forcer === true, keyFile: values.cle });
   for (const line of describeRestore(summary)) io.out(line);
 };
 

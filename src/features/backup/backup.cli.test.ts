@@ -48,6 +48,8 @@ describe('npx palier sauvegarde / restauration', () => {
     expect(help).toContain('sauvegarde FICHIER');
     expect(help).toContain('restauration FICHIER');
     expect(help).toContain('--forcer');
+    expect(help).toContain('--cle FICHIER');
+    expect(help).toContain('DATA_DIR/backup.key');
   });
 
   it('backs up, restores into an empty folder, refuses to overwrite, and replaces with --forcer', async () => {
@@ -56,16 +58,33 @@ describe('npx palier sauvegarde / restauration', () => {
     expect(saved.stdout).toContain(`Sauvegarde écrite dans « ${archive} »`);
     expect(saved.stdout).toContain('Fichiers : 2 fichiers stockés, et secrets.json.');
     expect(saved.stdout).toContain('clés secrètes de Palier (secrets.json)');
+    const key = path.join(source, 'backup.key');
+    expect(saved.stdout).toContain(`Nouvelle clé de sauvegarde créée\u00a0: «\u00a0${key}\u00a0»`);
+    expect(saved.stdout).toContain('Copiez-la dès maintenant hors du serveur');
     expect(statSync(archive).mode & 0o777).toBe(0o600);
     const members: string[] = [];
     await tar.t({ file: archive, onReadEntry: (e) => members.push(e.path) });
-    expect(members[0]).toBe('manifest.json');
+    expect(members.slice(0, 2)).toEqual(['manifest.json', 'manifest.hmac']);
+    expect(members).not.toContain('backup.key');
+
+    const next = await palier(['sauvegarde', path.join(tmp, 'suivante.tar.gz')], { DATA_DIR: source });
+    expect(next.code).toBe(0);
+    expect(next.stdout).toContain(`Signée avec la clé de sauvegarde «\u00a0${key}\u00a0»`);
     expect(members).toContain('database.sqlite');
     expect(members).toContain('secrets.json');
 
+    // On another server: without the key the archive is refused, with --cle it restores.
     const target = path.join(tmp, 'cible');
-    const restored = await palier(['restauration', archive], { DATA_DIR: target });
+    const keyless = await palier(['restauration', archive], { DATA_DIR: target });
+    expect(keyless.code).toBe(1);
+    expect(keyless.stderr).toContain('Clé de sauvegarde introuvable');
+    expect(keyless.stderr).toContain('--cle FICHIER');
+    expect(existsSync(target)).toBe(false);
+
+    const restored = await palier(['restauration', '--cle', key, archive], { DATA_DIR: target });
     expect(restored, restored.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(restored.stdout).toContain(`Signature vérifiée avec la clé de sauvegarde «\u00a0${key}\u00a0»`);
+    expect(restored.stdout).toContain(`Clé copiée dans «\u00a0${path.join(target, 'backup.key')}\u00a0»`);
     expect(restored.stdout).toMatch(/^Sauvegarde du \d{2}\/\d{2}\/\d{4} à \d{2}:\d{2} \(Palier [^)]+\) restaurée\./);
     expect(restored.stdout).toContain('Sommes de contrôle et nombres de lignes vérifiés.');
     expect(readFileSync(path.join(target, 'secrets.json'), 'utf8')).toBe(
@@ -90,7 +109,7 @@ describe('npx palier sauvegarde / restauration', () => {
     const damaged = path.join(tmp, 'abimee.tar.gz');
     writeFileSync(damaged, bytes);
     const target = path.join(tmp, 'cible-abimee');
-    const r = await palier(['restauration', damaged], { DATA_DIR: target });
+    const r = await palier(['restauration', '--cle', path.join(source, 'backup.key'), damaged], { DATA_DIR: target });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`L’archive « ${damaged} » est endommagée`);
     // Nothing at all: no secrets.json, no database, no files, not even the folder.

@@ -11,8 +11,9 @@ import type { BootConfig, Config } from '../../config.ts';
 import { openDatabase } from '../../core/secrets/secrets.ts';
 import { createDb } from '../../db/db.ts';
 import { createBackup, restoreBackup } from './backup.service.ts';
-import { libpqConnection, snapshotPostgres } from './postgres.ts';
+import { libpqConnection, postgresTables, restorePostgres, snapshotPostgres } from './postgres.ts';
 import {
+  alteredArchive,
   configFor,
   emptyPostgres,
   openInstall,
@@ -31,6 +32,8 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
   let target: { url: string; destroy(): Promise<void> };
   let restored: BootConfig;
   let writerRows: number[];
+  /** The backup key the source's first sauvegarde created, as the operator keeps a copy of it. */
+  const sourceKey = () => path.join(source.dataDir, 'backup.key');
 
   beforeAll(async () => {
     sourceDb = await createTestDb('postgres');
@@ -66,7 +69,7 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
 
     target = await emptyPostgres();
     restored = configFor(path.join(tmp, 'restored'), target.url);
-    await restoreBackup(restored, archive);
+    await restoreBackup(restored, archive, { keyFile: sourceKey() });
   }, 120_000);
 
   afterAll(async () => {
@@ -122,7 +125,7 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
   it('refuses a database that has tables, unless forced, and then replaces it', async () => {
     const folder = mkdtempSync(path.join(tmp, 'occupe-'));
     const occupied = configFor(folder, target.url);
-    const err = await rejection(restoreBackup(occupied, archive));
+    const err = await rejection(restoreBackup(occupied, archive, { keyFile: sourceKey() }));
     expect(err.code).toBe('restore_not_empty');
     expect(err.userMessage).toContain('une base PostgreSQL non vide');
     expect(readdirSync(folder), 'no secrets.json left behind').toEqual([]);
@@ -130,7 +133,7 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
     const db = createDb(target.url);
     try {
       await db.insertInto('settings').values({ key: 'marqueur', value: 'après restauration' }).execute();
-      const summary = await restoreBackup(occupied, archive, { force: true });
+      const summary = await restoreBackup(occupied, archive, { force: true, keyFile: sourceKey() });
       expect(summary.replaced).toBe(true);
       expect(await db.selectFrom('settings').selectAll().where('key', '=', 'marqueur').execute()).toHaveLength(0);
       expect(await db.selectFrom('client_accounts').select('id').execute()).toHaveLength(4);
@@ -148,7 +151,7 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
       // Not a table, so the database counts as empty; but the dump's CREATE TABLE
       // ledger_entries collides with it, after several other tables were created.
       await client.query('CREATE TYPE public.ledger_entries AS (x integer)');
-      const err = await rejection(restoreBackup(configFor(folder, blocked.url), archive));
+      const err = await rejection(restoreBackup(configFor(folder, blocked.url), archive, { keyFile: sourceKey() }));
       expect(err.code).toBe('restore_pg_failed');
       expect(err.userMessage).toContain('La restauration PostgreSQL a échoué');
       expect(err.userMessage).toContain('la base est restée telle qu’elle était');
@@ -163,9 +166,34 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
     }
   });
 
+  it('refuses a dump changed by someone without the key, every checksum recomputed', async () => {
+    const evil = await emptyPostgres();
+    const target = await emptyPostgres();
+    const folder = mkdtempSync(path.join(tmp, 'pirate-'));
+    try {
+      // With PostgreSQL's own tools: restore the dump elsewhere, change a row, dump it again.
+      const file = await alteredArchive(archive, path.join(tmp, 'pirate.tar.gz'), async (dir) => {
+        await restorePostgres(evil.url, path.join(dir, 'database.pgdump'), { replace: false });
+        const client = new pg.Client({ connectionString: evil.url });
+        await client.connect();
+        await client.query("UPDATE settings SET value = 'Cabinet Pirate' WHERE key = 'agency.name'");
+        await client.end();
+        await snapshotPostgres(evil.url, path.join(dir, 'database.pgdump'));
+      });
+      const err = await rejection(restoreBackup(configFor(folder, target.url), file, { keyFile: sourceKey() }));
+      expect(err.code).toBe('restore_altered');
+      expect(err.userMessage).toContain('a été modifiée depuis sa création');
+      expect(await postgresTables(target.url), 'nothing restored').toEqual([]);
+      expect(readdirSync(folder)).toEqual([]);
+    } finally {
+      await evil.destroy();
+      await target.destroy();
+    }
+  });
+
   it('refuses to cross from one kind of database to the other', async () => {
     const intoSqlite = configFor(mkdtempSync(path.join(tmp, 'sqlite-')), `sqlite:${path.join(tmp, 'x.sqlite')}`);
-    const err = await rejection(restoreBackup(intoSqlite, archive));
+    const err = await rejection(restoreBackup(intoSqlite, archive, { keyFile: sourceKey() }));
     expect(err.code).toBe('restore_other_dialect');
     expect(err.userMessage).toContain(
       'Cette sauvegarde vient d’une base PostgreSQL, mais Palier est configuré ici pour SQLite',
@@ -182,7 +210,9 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
     const empty = await emptyPostgres();
     try {
       const e2 = await rejection(
-        restoreBackup(configFor(mkdtempSync(path.join(tmp, 'vers-pg-')), empty.url), sqliteArchive),
+        restoreBackup(configFor(mkdtempSync(path.join(tmp, 'vers-pg-')), empty.url), sqliteArchive, {
+          keyFile: path.join(sqliteDir, 'backup.key'),
+        }),
       );
       expect(e2.userMessage).toContain(
         'Cette sauvegarde vient d’une base SQLite, mais Palier est configuré ici pour PostgreSQL',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
@@ -11,7 +11,9 @@ import { openDatabase } from '../../core/secrets/secrets.ts';
 import type { Db } from '../../db/db.ts';
 import { setAgency } from '../../core/agency/agency.repository.ts';
 import { exportCodes, importEcritures, importReferentiel, type PrintableCode } from '../imports/imports.service.ts';
-import { listFiles } from './archive.ts';
+import * as tar from 'tar';
+import { listFiles, sha256File } from './archive.ts';
+import { manifestMac } from './backup-key.ts';
 import { expect } from 'vitest';
 import { AppError } from '../../core/errors.ts';
 
@@ -98,6 +100,46 @@ export async function emptyPostgres(): Promise<{ url: string; destroy(): Promise
       await a.end();
     },
   };
+}
+
+/**
+ * What someone holding an archive but not its key can do: unpack it, let `change` alter
+ * members, recompute the manifest's sizes and SHA-256 so every checksum matches again, and
+ * pack it again (a member `change` deletes is left out).
+ */
+export async function alteredArchive(archive: string, out: string, change: (dir: string) => unknown): Promise<string> {
+  const dir = mkdtempSync(path.join(path.dirname(out), 'alteration-'));
+  try {
+    await tar.x({ file: archive, cwd: dir });
+    const members: string[] = [];
+    await tar.t({ file: archive, onReadEntry: (e) => members.push(e.path) });
+    await change(dir);
+    const manifestFile = path.join(dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+      members: { path: string; size: number; sha256: string }[];
+    };
+    for (const m of manifest.members) {
+      m.size = statSync(path.join(dir, m.path)).size;
+      m.sha256 = await sha256File(path.join(dir, m.path));
+    }
+    writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+    await tar.c(
+      { gzip: true, file: out, cwd: dir },
+      members.filter((m) => existsSync(path.join(dir, m))),
+    );
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Signs the manifest.json of an unpacked archive with the key in `keyFile`, as sauvegarde does. */
+export function signUnpacked(dir: string, keyFile: string): void {
+  const key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex');
+  writeFileSync(
+    path.join(dir, 'manifest.hmac'),
+    `${manifestMac(key, readFileSync(path.join(dir, 'manifest.json')))}\n`,
+  );
 }
 
 /** The AppError a promise rejects with (a refusal the operator would read). */
