@@ -10,8 +10,9 @@
 // that each rule below reports a wrong import.
 
 /** Test files inside src/: exempt from every rule. */
-const TESTS = '\\.test\\.tsx?$';
-const BOOT_FILES = '^src/(server|cli|app)\\.ts$';
+// Test code: test files, and the test-support modules beside them (they import vitest, never shipped code's callers).
+const TESTS = '(\\.test\\.tsx?|\\btest-support\\.ts)$';
+const BOOT_FILES = '^src/(server|cli|app|worker)\\.ts$';
 /** kysely itself, resolved in node_modules, or by name when it cannot be resolved. */
 const KYSELY = '(^|/)node_modules/kysely/|^kysely(/|$)';
 

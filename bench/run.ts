@@ -36,7 +36,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { loadSecrets } from '../src/config.ts';
+import { writeNewSecrets } from '../src/core/secrets/secrets.ts';
 import { hashPassword } from '../src/core/security/passwords.ts';
 import { createDb, dialectOf, migrateToLatest } from '../src/db/db.ts';
 import { generate, type GeneratedData } from './generate.ts';
@@ -534,7 +534,7 @@ async function main() {
 
   try {
     benchDb = await createBenchDb(dataDir);
-    const secrets = loadSecrets(dataDir);
+    const secrets = writeNewSecrets(dataDir);
     console.log(`Generating data in ${benchDb.label} (DATA_DIR ${dataDir})…`);
     const t0 = performance.now();
     const migrating = createDb(benchDb.url);

@@ -13,8 +13,8 @@
 import { performance } from 'node:perf_hooks';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/core/secrets/secrets.ts';
 import { verifyPassword } from '../src/core/security/passwords.ts';
-import { createDb } from '../src/db/db.ts';
 
 export interface ServerArgs {
   dataDir: string;
@@ -71,8 +71,9 @@ function staticDocument(bytes: number): string {
 
 async function main() {
   const args = JSON.parse(process.argv[2] ?? '{}') as ServerArgs;
-  const config = loadConfig({ DATA_DIR: args.dataDir, DATABASE_URL: args.databaseUrl, PORT: '0', LOG_LEVEL: 'silent' });
-  const db = createDb(config.databaseUrl);
+  const { config, db } = await openDatabase(
+    loadConfig({ DATA_DIR: args.dataDir, DATABASE_URL: args.databaseUrl, PORT: '0', LOG_LEVEL: 'silent' }),
+  );
   // No request logging, as in buildApp's default: we measure the app, not pino writing to a pipe.
   const app = await buildApp({ config, db });
 

@@ -4,9 +4,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeOutbox, requeueMail } from './adapters/mailer/outbox.ts';
 import { createStorage } from './adapters/storage/storage.ts';
-import { loadConfig, type Config } from './config.ts';
+import { loadConfig, type BootConfig, type Config } from './config.ts';
 import { AppError } from './core/errors.ts';
-import { createDb, migrateToLatest, type Db } from './db/db.ts';
+import type { Db } from './db/db.ts';
+import { openDatabase } from './core/secrets/secrets.ts';
 import { agencyIdentity } from './core/agency/agency.ts';
 import type { Agency, AgencyKey } from './core/agency/agency.repository.ts';
 import { createContext } from './core/context.ts';
@@ -46,8 +47,11 @@ Usage : npx palier <commande> [options]
   demo                         Charge des données de démonstration et affiche un identifiant à essayer.
   sauvegarde FICHIER           Écrit dans FICHIER (.tar.gz, droits 0600) une copie cohérente de la base,
                                des fichiers stockés et de secrets.json, même pendant que Palier tourne.
+                               Elle est signée avec la clé DATA_DIR/backup.key, créée à la première
+                               sauvegarde\u00a0: gardez-en une copie hors du serveur, sans elle pas de restauration.
   restauration FICHIER         Restaure une sauvegarde dans un DATA_DIR vide (et, pour PostgreSQL, une base vide) ;
-                               les sommes de contrôle sont vérifiées avant toute écriture. Arrêtez Palier avant.
+                               signature et sommes de contrôle sont vérifiées avant toute écriture. Arrêtez Palier avant.
+      --cle FICHIER              la clé de sauvegarde du serveur qui l’a faite (par défaut DATA_DIR/backup.key)
       --forcer                   remplace les données déjà présentes
   courriels (ou emails)        Liste la file d’envoi des emails : en attente, en échec (avec la raison
                                et le nombre de tentatives), envoyés ces dernières 24 heures.
@@ -77,7 +81,7 @@ interface Io {
   err(line: string): void;
 }
 
-type Command = (args: string[], ctx: { config: Config; io: Io }) => Promise<void>;
+type Command = (args: string[], ctx: { config: BootConfig; io: Io }) => Promise<void>;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals: number) {
   let parsed;
@@ -103,11 +107,11 @@ function readInput(file: string): Buffer {
   return readFileSync(file);
 }
 
-async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = createDb(config.databaseUrl);
+/** Runs `fn` on the database, with the configuration completed by the secrets checked against it. */
+async function withDb<T>(boot: BootConfig, fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
+  const { db, config } = await openDatabase(boot);
   try {
-    await migrateToLatest(db);
-    return await fn(db);
+    return await fn(db, config);
   } finally {
     await db.destroy();
   }
@@ -137,7 +141,7 @@ const importCommand: Command = async (args, { config, io }) => {
     );
   }
   const buffer = readInput(file);
-  await withDb(config, (db) =>
+  await withDb(config, (db, config) =>
     importing(file, io, async () =>
       kind === 'referentiel'
         ? describeReferentielSummary(await importReferentiel(db, config, buffer))
@@ -150,7 +154,7 @@ const codesCommand: Command = async (args, { config, io }) => {
   const { positionals } = parse(args, {}, 2);
   const [action, file] = positionals as [string, string];
   if (action !== 'export') throw new UsageError(`« codes ${action} » : attendu « codes export FICHIER ».`);
-  const codes = await withDb(config, (db) => exportCodes(db, config));
+  const codes = await withDb(config, (db, config) => exportCodes(db, config));
   writeFileSync(file, codesToCsv(codes), { encoding: 'utf8', mode: 0o600 });
   io.out(
     codes.length === 0
@@ -212,7 +216,7 @@ const agenceCommand: Command = async (args, { config, io }) => {
     input.logo = content;
   }
 
-  await withDb(config, async (db) => {
+  await withDb(config, async (db, config) => {
     const ctx = createContext({
       db,
       config,
@@ -282,7 +286,7 @@ function printAgency(io: Io, agency: Agency): void {
 
 const demoCommand: Command = async (args, { config, io }) => {
   parse(args, {}, 0);
-  const result = await withDb(config, (db) => loadDemo(db, config));
+  const result = await withDb(config, (db, config) => loadDemo(db, config));
   const r = result.referentiel;
   io.out(
     `Données de démonstration chargées : ${r.accounts} comptes (${r.accountsCreated} créés), ${r.buildings} immeubles, ${r.lots} lots, ${result.ecritures.lines} écritures.`,
@@ -309,8 +313,8 @@ const sauvegardeCommand: Command = async (args, { config, io }) => {
 };
 
 const restaurationCommand: Command = async (args, { config, io }) => {
-  const { positionals, values } = parse(args, { forcer: { type: 'boolean' } }, 1);
-  const summary = await restoreBackup(config, positionals[0]!, { force: values.forcer === true });
+  const { positionals, values } = parse(args, { forcer: { type: 'boolean' }, cle: { type: 'string' } }, 1);
+  const summary = await restoreBackup(config, positionals[0]!, { force: values.forcer === true, keyFile: values.cle });
   for (const line of describeRestore(summary)) io.out(line);
 };
 
@@ -345,7 +349,7 @@ const courrielsCommand: Command = async (args, { config, io }) => {
 
 const purgerCommand: Command = async (args, { config, io }) => {
   parse(args, {}, 0);
-  const counts = await withDb(config, (db) =>
+  const counts = await withDb(config, (db, config) =>
     purgeExpired(
       createContext({ db, config, agency: agencyIdentity(db), actor: { kind: 'staff', name: 'cli', ip: null } }),
     ),
@@ -366,6 +370,8 @@ const COMMANDS: Record<string, Command> = {
 };
 
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<void> {
+  // Whatever the command creates (database, files, exports) is readable by its owner only.
+  process.umask(0o077);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'aide' || rest.includes('--help')) {
     io.out(HELP);

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -26,6 +24,12 @@ export interface Config {
   secrets: Secrets;
 }
 
+/**
+ * What the environment gives, before the secrets: they are read from DATA_DIR only once
+ * checked against the database (openDatabase in core/secrets), never on their own.
+ */
+export type BootConfig = Omit<Config, 'secrets'>;
+
 export interface Secrets {
   /** Signs cookies (flash, CSRF secret). */
   cookieSecret: string;
@@ -47,15 +51,15 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): BootConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')} : ${i.message}`);
     throw new Error(`Configuration invalide :\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  // Not created here: a command that refuses to run must leave no folder behind.
   const dataDir = path.resolve(e.DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
   const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const databaseUrl = e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'palier.sqlite')}`;
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
@@ -73,23 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
-    secrets: loadSecrets(dataDir),
   };
-}
-
-/** Secrets are generated on first start and kept in DATA_DIR so restarts keep sessions and codes valid. */
-export function loadSecrets(dataDir: string): Secrets {
-  const file = path.join(dataDir, 'secrets.json');
-  if (existsSync(file)) {
-    return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
-  }
-  const secrets: Secrets = {
-    cookieSecret: randomBytes(32).toString('base64url'),
-    hmacKey: randomBytes(32).toString('base64url'),
-    encryptionKey: randomBytes(32).toString('base64url'),
-  };
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  return secrets;
 }
 
 function parseTrustProxy(raw: string | undefined): boolean | string {

@@ -2,13 +2,19 @@ import { createMailer } from './adapters/mailer/mailer.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './core/logging.ts';
-import { createDb, migrateToLatest } from './db/db.ts';
 import { agencyIdentity } from './core/agency/agency.ts';
+import { AppError } from './core/errors.ts';
+import { openDatabase } from './core/secrets/secrets.ts';
 import { createWorker } from './worker.ts';
 
-const config = loadConfig();
-const db = createDb(config.databaseUrl);
-await migrateToLatest(db);
+// Everything Palier creates in DATA_DIR (database, files, outbox) is readable by its owner only.
+process.umask(0o077);
+// Refused, in French, when the secrets of DATA_DIR are missing or not this database's.
+const { config, db } = await openDatabase(loadConfig()).catch((err: unknown) => {
+  if (!(err instanceof AppError)) throw err;
+  console.error(err.userMessage);
+  process.exit(1);
+});
 const mailer = createMailer(config);
 const agency = agencyIdentity(db);
 const app = await buildApp({ config, db, agency }, { logger: createLogger(config.logLevel) });

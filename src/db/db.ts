@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { closeSync, openSync } from 'node:fs';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import * as createCoreTables from './migrations/202611281930_create-core-tables.ts';
@@ -42,12 +43,27 @@ export function createDb(databaseUrl: string): Db {
     });
   }
   const file = databaseUrl.replace(/^sqlite:/, '');
+  if (file !== '' && file !== ':memory:') createPrivately(file);
   const sqlite = new Database(file === '' ? ':memory:' : file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   return new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+}
+
+/**
+ * A new SQLite file is created readable by its owner only (SQLite would follow the umask,
+ * often world-readable); SQLite gives its -wal and -shm files the same mode.
+ */
+function createPrivately(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // EEXIST: an existing database keeps its mode. ENOENT: no folder, better-sqlite3 says so.
+    if (code !== 'EEXIST' && code !== 'ENOENT') throw err;
+  }
 }
 
 export async function migrateToLatest(db: Db): Promise<void> {

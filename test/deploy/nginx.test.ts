@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSecrets } from '../../src/config.ts';
+import { writeNewSecrets } from '../../src/core/secrets/secrets.ts';
 import { setAgency } from '../../src/core/agency/agency.repository.ts';
 import { CHROMIUM, CHROMIUM_ARGS, clickAndLoad, mainText } from '../e2e/browser.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
@@ -245,7 +245,7 @@ describe.skipIf(skip)('the deployment guide’s nginx in front of two Palier ins
 
     // The database and the data folder both instances share, with the secrets written before they start.
     tdb = await createTestDb('postgres');
-    const secrets = loadSecrets(dataDir);
+    const secrets = writeNewSecrets(dataDir);
     await setAgency(tdb.db, {
       name: 'Cabinet Heurtier',
       address: '4 place Grenette, 38000 Grenoble',

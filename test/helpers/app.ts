@@ -9,7 +9,8 @@ import { createWorker } from '../../src/worker.ts';
 import type { Worker } from '../../src/core/jobs/worker.ts';
 import { createLogger } from '../../src/core/logging.ts';
 import { TEST_LOG_DIR } from './log-dir.ts';
-import { loadSecrets, type Config } from '../../src/config.ts';
+import type { Config } from '../../src/config.ts';
+import { writeNewSecrets } from '../../src/core/secrets/secrets.ts';
 import { createDb, type Db, type DialectName } from '../../src/db/db.ts';
 import { createTestDb, type TestDbOptions } from './db.ts';
 import { startSmtp, type SmtpCapture } from './smtp.ts';
@@ -25,6 +26,16 @@ export interface TestApp {
   /** Moves the app's clock (session expiry, link expiry, lockouts). */
   clock: { now: Date; advance(ms: number): void };
   close(): Promise<void>;
+}
+
+/**
+ * The real app on a given data folder and database, as server.ts builds it (default
+ * logger, mail to the outbox folder): for tests that bring their own data, like a restore.
+ */
+export async function startApp(config: Config, db: Db): Promise<FastifyInstance> {
+  const app = await buildApp({ config, db });
+  await app.ready();
+  return app;
 }
 
 /** The whole app on a fresh database of the given dialect, mailing to a real local SMTP server. */
@@ -47,7 +58,7 @@ export async function buildTestApp(
     logLevel: 'silent',
     secureCookies: false,
     trustProxy: false,
-    secrets: loadSecrets(dataDir),
+    secrets: writeNewSecrets(dataDir),
     ...overrides,
   };
   const mailer = createMailer(config);

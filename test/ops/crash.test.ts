@@ -7,7 +7,9 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
-import { loadSecrets, type Config, type Secrets } from '../../src/config.ts';
+import type { Config, Secrets } from '../../src/config.ts';
+import { recordSecretsFingerprint } from '../../src/core/secrets/secrets.repository.ts';
+import { secretsFingerprint, writeNewSecrets } from '../../src/core/secrets/secrets.ts';
 import { formatMoney } from '../../src/core/format.ts';
 import { createLogger } from '../../src/core/logging.ts';
 import { createDb, migrateToLatest, type Db, type DialectName } from '../../src/db/db.ts';
@@ -186,12 +188,14 @@ describe.each(dialects)('an import killed with SIGKILL halfway (%s)', (dialect) 
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'palier-crash-'));
-    secrets = loadSecrets(dir);
+    secrets = writeNewSecrets(dir);
     database = await emptyDatabase(dialect, dir);
     const seeding = createDb(database.url);
     await migrateToLatest(seeding);
     await importReferentiel(seeding, { secrets }, Buffer.from(referentielCsv()));
     await importEcritures(seeding, Buffer.from(ecrituresCsv(SEED_LINES, 1)));
+    // As in a real install the database knows its secrets: the import only reads the fingerprint.
+    await recordSecretsFingerprint(seeding, secretsFingerprint(secrets));
     const account = await seeding
       .selectFrom('client_accounts')
       .select('id')

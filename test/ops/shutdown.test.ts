@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadSecrets } from '../../src/config.ts';
+import { writeNewSecrets } from '../../src/core/secrets/secrets.ts';
 import { createDb, migrateToLatest } from '../../src/db/db.ts';
 import { textOf } from '../helpers/client.ts';
 import { createUser } from '../helpers/factories.ts';
@@ -159,7 +159,7 @@ describe('graceful shutdown on SIGTERM (SQLite)', () => {
   /** A data folder with a migrated SQLite database and one person in it. */
   async function freshDataDir() {
     dataDir = mkdtempSync(path.join(tmpdir(), 'palier-shutdown-'));
-    const secrets = loadSecrets(dataDir);
+    const secrets = writeNewSecrets(dataDir);
     const db = createDb(`sqlite:${dbFile()}`);
     await migrateToLatest(db);
     const users = [await createUser(db), await createUser(db)];

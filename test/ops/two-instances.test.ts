@@ -4,7 +4,8 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueMail } from '../../src/adapters/mailer/outbox.ts';
-import { loadSecrets, type Secrets } from '../../src/config.ts';
+import type { Secrets } from '../../src/config.ts';
+import { writeNewSecrets } from '../../src/core/secrets/secrets.ts';
 import { createDb, pendingMigrations, type Db } from '../../src/db/db.ts';
 import { textOf } from '../helpers/client.ts';
 import { createUser, seedAccount, TEST_PASSWORD } from '../helpers/factories.ts';
@@ -32,7 +33,7 @@ describe('two Palier instances on one PostgreSQL database', () => {
     // One DATA_DIR, hence one secrets.json, written before either starts: both sign
     // cookies and hash access codes with the same keys.
     dataDir = mkdtempSync(path.join(tmpdir(), 'palier-ops-'));
-    secrets = loadSecrets(dataDir);
+    secrets = writeNewSecrets(dataDir);
     database = await emptyDatabase('postgres', dataDir);
     const [portA, portB] = [await freePort(), await freePort()];
     const env = (from: string) => ({

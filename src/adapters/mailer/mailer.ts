@@ -45,9 +45,10 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'data
   return {
     async send(m) {
       const info = await transport.sendMail({ from: config.mailFrom, ...m });
-      mkdirSync(outbox, { recursive: true });
+      // Mails carry one-time links: readable by Palier's user only.
+      mkdirSync(outbox, { recursive: true, mode: 0o700 });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}.eml`;
-      writeFileSync(path.join(outbox, name), info.message as Buffer);
+      writeFileSync(path.join(outbox, name), info.message as Buffer, { mode: 0o600 });
     },
     close: () => transport.close(),
   };

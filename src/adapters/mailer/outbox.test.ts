@@ -1,7 +1,4 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -87,14 +84,17 @@ interface Run {
   stderr: string;
 }
 
-/** `npx palier …` in a child process, on the test app's database. */
-function palier(t: TestApp, dataDir: string, args: string[]): Promise<Run> {
+/**
+ * `npx palier …` in a child process, on the test app's database and DATA_DIR (a command
+ * refuses a folder without this database's secrets).
+ */
+function palier(t: TestApp, args: string[]): Promise<Run> {
   const env = { ...process.env };
   // Vitest sets BASE_URL="/" for Vite: the CLI must see only the configuration the test gives it.
   for (const key of ['BASE_URL', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'SMTP_URL', 'MAIL_FROM', 'LOG_LEVEL']) {
     delete env[key];
   }
-  Object.assign(env, { DATABASE_URL: t.config.databaseUrl, DATA_DIR: dataDir });
+  Object.assign(env, { DATABASE_URL: t.config.databaseUrl, DATA_DIR: t.config.dataDir });
   return new Promise((resolve) => {
     execFile('npx', ['tsx', 'src/cli.ts', ...args], { cwd: ROOT, env }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -105,7 +105,6 @@ function palier(t: TestApp, dataDir: string, args: string[]): Promise<Run> {
 describe.each(dialects)('mail outbox (%s)', (dialect) => {
   let t: TestApp;
   let smtp: MailServer;
-  let cliDir: string;
 
   beforeAll(async () => {
     t = await buildTestApp(dialect);
@@ -115,12 +114,10 @@ describe.each(dialects)('mail outbox (%s)', (dialect) => {
     await t.smtp.close();
     smtp = new MailServer(port);
     await smtp.up();
-    cliDir = mkdtempSync(path.join(tmpdir(), 'palier-courriels-'));
   });
   afterAll(async () => {
     await t?.close();
     await smtp?.down();
-    if (cliDir) rmSync(cliDir, { recursive: true, force: true });
   });
 
   /** Waits until the worker has dealt with every job due at the app's current time. */
@@ -257,7 +254,7 @@ describe.each(dialects)('mail outbox (%s)', (dialect) => {
     expect(failed.last_error).toContain('451');
     expect((await findJob(t.db, other))!.status).toBe('done');
 
-    const listing = await palier(t, cliDir, ['courriels']);
+    const listing = await palier(t, ['courriels']);
     expect(listing.stderr).toBe('');
     expect(listing.code).toBe(0);
     expect(listing.stdout).toContain('En attente d’envoi : 0');
@@ -282,7 +279,7 @@ describe.each(dialects)('mail outbox (%s)', (dialect) => {
 
     smtp.temporarilyRefused.delete(to);
     // `emails` is the alias of `courriels`.
-    const requeued = await palier(t, cliDir, ['emails', '--relancer', String(id)]);
+    const requeued = await palier(t, ['emails', '--relancer', String(id)]);
     expect(requeued.code).toBe(0);
     expect(requeued.stdout).toContain(
       `Email n° ${id} (à ${to}, « Appel de fonds – Cabinet Dauphin ») remis en file d’envoi`,

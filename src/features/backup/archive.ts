@@ -44,10 +44,25 @@ export async function packArchive(cwd: string, members: string[], out: string): 
 /** The archive cannot be read as a Palier backup: damaged, truncated, or not ours. */
 export class ArchiveError extends Error {}
 
+/** Modes of everything restored, whatever the archive says: no setuid bit, nothing for others. */
+export const FILE_MODE = 0o600;
+export const FOLDER_MODE = 0o700;
+
+/** Gives every file and folder under `dir` (and `dir` itself) the fixed modes above. */
+export function fixModes(dir: string): void {
+  chmodSync(dir, FOLDER_MODE);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) fixModes(p);
+    else if (entry.isFile()) chmodSync(p, FILE_MODE);
+  }
+}
+
 /**
  * Extracts the archive into `cwd` (a private staging folder) and returns the regular files it
  * held. Anything but plain files and folders (links, devices), a path leaving `cwd`, or a
- * damaged gzip or tar stream is refused.
+ * damaged gzip or tar stream is refused. Files get mode 0600 and folders 0700 whatever the
+ * archive says: a setuid bit or a world-writable folder never reaches the disk.
  */
 export async function unpackArchive(file: string, cwd: string): Promise<string[]> {
   const unexpected: string[] = [];
@@ -59,11 +74,19 @@ export async function unpackArchive(file: string, cwd: string): Promise<string[]
       strict: true,
       preservePaths: false,
       preserveOwner: false,
+      // Folders the archive implies without listing them.
+      dmode: FOLDER_MODE,
+      fmode: FILE_MODE,
       filter: (p, entry) => {
         const type = 'type' in entry ? entry.type : null;
         const name = p.replace(/^\.\//, '').replace(/\/+$/, '');
-        if (type === 'Directory') return true;
+        if (type === 'Directory') {
+          // node-tar creates the entry with this mode: the archive's own is ignored.
+          entry.mode = FOLDER_MODE;
+          return true;
+        }
         if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
+          entry.mode = FILE_MODE;
           extracted.push(name);
           return true;
         }
@@ -77,6 +100,8 @@ export async function unpackArchive(file: string, cwd: string): Promise<string[]
   if (unexpected.length > 0) {
     throw new ArchiveError(`elle contient autre chose que des fichiers ordinaires (« ${unexpected[0]} »)`);
   }
+  // Checked again by our own hand, not left to the tar library's handling of modes.
+  fixModes(cwd);
   return extracted.sort();
 }
 

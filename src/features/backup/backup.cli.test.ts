@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli.ts';
-import { createDb, migrateToLatest } from '../../db/db.ts';
-import { configFor, ROOT, seed, storedFiles } from './test-support.ts';
+import { openInstall, ROOT, seed, storedFiles } from './test-support.ts';
 
 interface Run {
   code: number;
@@ -36,9 +35,7 @@ describe('npx palier sauvegarde / restauration', () => {
   const archive = path.join(tmp, 'palier-2026-11-28.tar.gz');
 
   beforeAll(async () => {
-    const config = configFor(source, `sqlite:${path.join(source, 'palier.sqlite')}`);
-    const db = createDb(config.databaseUrl);
-    await migrateToLatest(db);
+    const { config, db } = await openInstall(source, `sqlite:${path.join(source, 'palier.sqlite')}`);
     await seed(db, config);
     await db.destroy();
   });
@@ -51,6 +48,8 @@ describe('npx palier sauvegarde / restauration', () => {
     expect(help).toContain('sauvegarde FICHIER');
     expect(help).toContain('restauration FICHIER');
     expect(help).toContain('--forcer');
+    expect(help).toContain('--cle FICHIER');
+    expect(help).toContain('DATA_DIR/backup.key');
   });
 
   it('backs up, restores into an empty folder, refuses to overwrite, and replaces with --forcer', async () => {
@@ -59,16 +58,33 @@ describe('npx palier sauvegarde / restauration', () => {
     expect(saved.stdout).toContain(`Sauvegarde écrite dans « ${archive} »`);
     expect(saved.stdout).toContain('Fichiers : 2 fichiers stockés, et secrets.json.');
     expect(saved.stdout).toContain('clés secrètes de Palier (secrets.json)');
+    const key = path.join(source, 'backup.key');
+    expect(saved.stdout).toContain(`Nouvelle clé de sauvegarde créée\u00a0: «\u00a0${key}\u00a0»`);
+    expect(saved.stdout).toContain('Copiez-la dès maintenant hors du serveur');
     expect(statSync(archive).mode & 0o777).toBe(0o600);
     const members: string[] = [];
     await tar.t({ file: archive, onReadEntry: (e) => members.push(e.path) });
-    expect(members[0]).toBe('manifest.json');
+    expect(members.slice(0, 2)).toEqual(['manifest.json', 'manifest.hmac']);
+    expect(members).not.toContain('backup.key');
+
+    const next = await palier(['sauvegarde', path.join(tmp, 'suivante.tar.gz')], { DATA_DIR: source });
+    expect(next.code).toBe(0);
+    expect(next.stdout).toContain(`Signée avec la clé de sauvegarde «\u00a0${key}\u00a0»`);
     expect(members).toContain('database.sqlite');
     expect(members).toContain('secrets.json');
 
+    // On another server: without the key the archive is refused, with --cle it restores.
     const target = path.join(tmp, 'cible');
-    const restored = await palier(['restauration', archive], { DATA_DIR: target });
+    const keyless = await palier(['restauration', archive], { DATA_DIR: target });
+    expect(keyless.code).toBe(1);
+    expect(keyless.stderr).toContain('Clé de sauvegarde introuvable');
+    expect(keyless.stderr).toContain('--cle FICHIER');
+    expect(existsSync(target)).toBe(false);
+
+    const restored = await palier(['restauration', '--cle', key, archive], { DATA_DIR: target });
     expect(restored, restored.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(restored.stdout).toContain(`Signature vérifiée avec la clé de sauvegarde «\u00a0${key}\u00a0»`);
+    expect(restored.stdout).toContain(`Clé copiée dans «\u00a0${path.join(target, 'backup.key')}\u00a0»`);
     expect(restored.stdout).toMatch(
       /^Sauvegarde du 1?\d{1,2}(er)? \p{L}+ \d{4} à \d{1,2} h \d{2} \(Palier [^)]+\) restaurée\./u,
     );
@@ -95,11 +111,11 @@ describe('npx palier sauvegarde / restauration', () => {
     const damaged = path.join(tmp, 'abimee.tar.gz');
     writeFileSync(damaged, bytes);
     const target = path.join(tmp, 'cible-abimee');
-    const r = await palier(['restauration', damaged], { DATA_DIR: target });
+    const r = await palier(['restauration', '--cle', path.join(source, 'backup.key'), damaged], { DATA_DIR: target });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`L’archive « ${damaged} » est endommagée`);
-    // Only the secrets every command generates on first use: no database, no files.
-    expect(readdirSync(target)).toEqual(['secrets.json']);
+    // Nothing at all: no secrets.json, no database, no files, not even the folder.
+    expect(existsSync(target)).toBe(false);
 
     const usage = await palier(['restauration'], { DATA_DIR: target });
     expect(usage.code).toBe(2);

@@ -3,18 +3,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from '../../../test/helpers/app.ts';
 import { createTestDb, type TestDb } from '../../../test/helpers/db.ts';
 import { createUser, TEST_PASSWORD } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
-import type { Config } from '../../config.ts';
-import { createDb, migrateToLatest, type Db } from '../../db/db.ts';
+import type { BootConfig, Config } from '../../config.ts';
+import { openDatabase } from '../../core/secrets/secrets.ts';
+import { createDb } from '../../db/db.ts';
 import { createBackup, restoreBackup } from './backup.service.ts';
-import { libpqConnection, snapshotPostgres } from './postgres.ts';
+import { libpqConnection, postgresTables, restorePostgres, snapshotPostgres } from './postgres.ts';
 import {
+  alteredArchive,
   configFor,
   emptyPostgres,
+  openInstall,
   seed,
-  startApp,
   storedFiles,
   tableRows,
   USER_EMAIL,
@@ -27,12 +30,16 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
   let sourceDb: TestDb;
   let source: Config;
   let target: { url: string; destroy(): Promise<void> };
-  let restored: Config;
+  let restored: BootConfig;
   let writerRows: number[];
+  /** The backup key the source's first sauvegarde created, as the operator keeps a copy of it. */
+  const sourceKey = () => path.join(source.dataDir, 'backup.key');
 
   beforeAll(async () => {
     sourceDb = await createTestDb('postgres');
-    source = configFor(path.join(tmp, 'source'), sourceDb.url);
+    const opened = await openInstall(path.join(tmp, 'source'), sourceDb.url);
+    source = opened.config;
+    await opened.db.destroy();
     await seed(sourceDb.db, source);
 
     // Another connection writes in transactions of 10 rows through the whole backup.
@@ -62,7 +69,7 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
 
     target = await emptyPostgres();
     restored = configFor(path.join(tmp, 'restored'), target.url);
-    await restoreBackup(restored, archive);
+    await restoreBackup(restored, archive, { keyFile: sourceKey() });
   }, 120_000);
 
   afterAll(async () => {
@@ -99,9 +106,9 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
   });
 
   it('serves the restored data, and new rows get fresh ids (sequences came back too)', async () => {
-    const db: Db = createDb(target.url);
-    await migrateToLatest(db);
-    const app = await startApp(configFor(restored.dataDir, target.url), db);
+    // Opened as the server opens it: the restored secrets.json must match the restored database.
+    const { config, db } = await openDatabase(restored);
+    const app = await startApp(config, db);
     try {
       const client = await loginAs(app, USER_EMAIL, TEST_PASSWORD);
       expect((await client.get('/accueil')).body).toContain('Bienvenue');
@@ -118,15 +125,15 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
   it('refuses a database that has tables, unless forced, and then replaces it', async () => {
     const folder = mkdtempSync(path.join(tmp, 'occupe-'));
     const occupied = configFor(folder, target.url);
-    const err = await rejection(restoreBackup(occupied, archive));
+    const err = await rejection(restoreBackup(occupied, archive, { keyFile: sourceKey() }));
     expect(err.code).toBe('restore_not_empty');
     expect(err.userMessage).toContain('une base PostgreSQL non vide');
-    expect(readdirSync(folder)).toEqual(['secrets.json']);
+    expect(readdirSync(folder), 'no secrets.json left behind').toEqual([]);
 
     const db = createDb(target.url);
     try {
       await db.insertInto('settings').values({ key: 'marqueur', value: 'après restauration' }).execute();
-      const summary = await restoreBackup(occupied, archive, { force: true });
+      const summary = await restoreBackup(occupied, archive, { force: true, keyFile: sourceKey() });
       expect(summary.replaced).toBe(true);
       expect(await db.selectFrom('settings').selectAll().where('key', '=', 'marqueur').execute()).toHaveLength(0);
       expect(await db.selectFrom('client_accounts').select('id').execute()).toHaveLength(4);
@@ -144,7 +151,7 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
       // Not a table, so the database counts as empty; but the dump's CREATE TABLE
       // ledger_entries collides with it, after several other tables were created.
       await client.query('CREATE TYPE public.ledger_entries AS (x integer)');
-      const err = await rejection(restoreBackup(configFor(folder, blocked.url), archive));
+      const err = await rejection(restoreBackup(configFor(folder, blocked.url), archive, { keyFile: sourceKey() }));
       expect(err.code).toBe('restore_pg_failed');
       expect(err.userMessage).toContain('La restauration PostgreSQL a échoué');
       expect(err.userMessage).toContain('la base est restée telle qu’elle était');
@@ -152,32 +159,60 @@ describe('sauvegarde and restauration on PostgreSQL', () => {
         "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'",
       );
       expect(rows[0].n, 'no table left behind').toBe(0);
-      expect(readdirSync(folder)).toEqual(['secrets.json']);
+      expect(readdirSync(folder), 'no secrets.json left behind').toEqual([]);
     } finally {
       await client.end();
       await blocked.destroy();
     }
   });
 
+  it('refuses a dump changed by someone without the key, every checksum recomputed', async () => {
+    const evil = await emptyPostgres();
+    const target = await emptyPostgres();
+    const folder = mkdtempSync(path.join(tmp, 'pirate-'));
+    try {
+      // With PostgreSQL's own tools: restore the dump elsewhere, change a row, dump it again.
+      const file = await alteredArchive(archive, path.join(tmp, 'pirate.tar.gz'), async (dir) => {
+        await restorePostgres(evil.url, path.join(dir, 'database.pgdump'), { replace: false });
+        const client = new pg.Client({ connectionString: evil.url });
+        await client.connect();
+        await client.query("UPDATE settings SET value = 'Cabinet Pirate' WHERE key = 'agency.name'");
+        await client.end();
+        await snapshotPostgres(evil.url, path.join(dir, 'database.pgdump'));
+      });
+      const err = await rejection(restoreBackup(configFor(folder, target.url), file, { keyFile: sourceKey() }));
+      expect(err.code).toBe('restore_altered');
+      expect(err.userMessage).toContain('a été modifiée depuis sa création');
+      expect(await postgresTables(target.url), 'nothing restored').toEqual([]);
+      expect(readdirSync(folder)).toEqual([]);
+    } finally {
+      await evil.destroy();
+      await target.destroy();
+    }
+  });
+
   it('refuses to cross from one kind of database to the other', async () => {
     const intoSqlite = configFor(mkdtempSync(path.join(tmp, 'sqlite-')), `sqlite:${path.join(tmp, 'x.sqlite')}`);
-    const err = await rejection(restoreBackup(intoSqlite, archive));
+    const err = await rejection(restoreBackup(intoSqlite, archive, { keyFile: sourceKey() }));
     expect(err.code).toBe('restore_other_dialect');
     expect(err.userMessage).toContain(
       'Cette sauvegarde vient d’une base PostgreSQL, mais Palier est configuré ici pour SQLite',
     );
 
     const sqliteDir = mkdtempSync(path.join(tmp, 'depuis-sqlite-'));
-    const sqliteSource = configFor(sqliteDir, `sqlite:${path.join(sqliteDir, 'palier.sqlite')}`);
-    const sdb = createDb(sqliteSource.databaseUrl);
-    await migrateToLatest(sdb);
+    const { config: sqliteSource, db: sdb } = await openInstall(
+      sqliteDir,
+      `sqlite:${path.join(sqliteDir, 'palier.sqlite')}`,
+    );
     await sdb.destroy();
     const sqliteArchive = path.join(tmp, 'sqlite.tar.gz');
     await createBackup(sqliteSource, sqliteArchive);
     const empty = await emptyPostgres();
     try {
       const e2 = await rejection(
-        restoreBackup(configFor(mkdtempSync(path.join(tmp, 'vers-pg-')), empty.url), sqliteArchive),
+        restoreBackup(configFor(mkdtempSync(path.join(tmp, 'vers-pg-')), empty.url), sqliteArchive, {
+          keyFile: path.join(sqliteDir, 'backup.key'),
+        }),
       );
       expect(e2.userMessage).toContain(
         'Cette sauvegarde vient d’une base SQLite, mais Palier est configuré ici pour PostgreSQL',

@@ -1,4 +1,5 @@
 import { formatInstantLong, plural } from '../../core/format.ts';
+import { formatKeyId } from './backup-key.ts';
 import type { BackupSummary, RestoreSummary } from './backup.service.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -33,6 +34,14 @@ export function describeBackup(s: BackupSummary): string[] {
     `  Fichiers : ${plural(s.manifest.file_count, 'fichier stocké', 'fichiers stockés')}, et secrets.json.`,
     'Cette archive contient les données des clients et les clés secrètes de Palier (secrets.json) :',
     'conservez-la hors du serveur, chiffrée, lisible par vous seul (elle est créée avec les droits 0600).',
+    ...(s.key.created
+      ? [
+          `Nouvelle clé de sauvegarde créée\u00a0: «\u00a0${s.key.file}\u00a0» (empreinte ${formatKeyId(s.key.id)}).`,
+          'Copiez-la dès maintenant hors du serveur (coffre, gestionnaire de mots de passe)\u00a0: sans elle, aucune de ses sauvegardes ne peut être restaurée.',
+        ]
+      : [
+          `Signée avec la clé de sauvegarde «\u00a0${s.key.file}\u00a0» (empreinte ${formatKeyId(s.key.id)})\u00a0: seule une copie de cette clé permet de la restaurer.`,
+        ]),
   ];
 }
 
@@ -45,6 +54,12 @@ export function describeRestore(s: RestoreSummary): string[] {
       m.dialect === 'sqlite' ? ` — dans « ${s.databaseTarget} ».` : ' — dans la base PostgreSQL de DATABASE_URL.',
     ),
     `  Fichiers : ${plural(m.file_count, 'fichier', 'fichiers')} dans « ${s.filesDir} », et secrets.json.`,
+    `  Signature vérifiée avec la clé de sauvegarde «\u00a0${s.key.file}\u00a0» (empreinte ${formatKeyId(s.key.id)}).`,
+    ...(s.key.installed
+      ? [
+          `  Clé copiée dans «\u00a0${s.key.installed}\u00a0»\u00a0: les prochaines sauvegardes de ce serveur l’utiliseront.`,
+        ]
+      : []),
     'Sommes de contrôle et nombres de lignes vérifiés. Démarrez Palier (npm start) : il appliquera les migrations plus récentes éventuelles.',
   ];
 }

@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -14,11 +15,22 @@ import {
 import path from 'node:path';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../core/errors.ts';
+import { verifySecrets } from '../../core/secrets/secrets.ts';
 import { createDb, dialectOf, pendingMigrations, type DialectName } from '../../db/db.ts';
-import { ArchiveError, listFiles, packArchive, sha256File, unpackArchive } from './archive.ts';
+import { ArchiveError, FILE_MODE, FOLDER_MODE, listFiles, packArchive, sha256File, unpackArchive } from './archive.ts';
+import {
+  BACKUP_KEY_FILE,
+  ensureBackupKey,
+  formatKeyId,
+  manifestMac,
+  manifestMacMatches,
+  readBackupKey,
+  type BackupKey,
+} from './backup-key.ts';
 import {
   DATABASE_MEMBER,
   FILES_PREFIX,
+  MANIFEST_MAC_NAME,
   MANIFEST_NAME,
   manifestSchema,
   palierVersion,
@@ -29,6 +41,7 @@ import { checkDump, postgresTables, restorePostgres, snapshotPostgres } from './
 import {
   inspectSqlite,
   removeSqlite,
+  requireSqliteDatabase,
   snapshotSqlite,
   sqliteFamily,
   sqliteFile,
@@ -39,7 +52,8 @@ import {
 /**
  * `palier sauvegarde` / `palier restauration`: one gzipped tar holding a consistent copy of
  * the database, the stored files (DATA_DIR/files) and secrets.json, with a manifest of
- * SHA-256 sums checked before a restore writes anything.
+ * SHA-256 sums signed by the backup key (kept outside the archive), both checked before a
+ * restore writes anything.
  */
 
 type BackupConfig = Pick<Config, 'dataDir' | 'databaseUrl'>;
@@ -48,6 +62,8 @@ export interface BackupSummary {
   file: string;
   bytes: number;
   manifest: Manifest;
+  /** The key that signed it; `created` by this sauvegarde (the first one). */
+  key: { file: string; id: string; created: boolean };
 }
 
 export interface RestoreSummary {
@@ -57,6 +73,8 @@ export interface RestoreSummary {
   filesDir: string;
   /** True when --forcer replaced existing data. */
   replaced: boolean;
+  /** The key that authenticated the archive; `installed`: copied to DATA_DIR/backup.key, which had none. */
+  key: { file: string; id: string; installed: string | null };
 }
 
 const filesDirOf = (config: BackupConfig) => path.join(config.dataDir, 'files');
@@ -69,13 +87,15 @@ function moveInto(from: string, to: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     const tmp = `${to}.restauration-${process.pid}`;
     if (statSync(from).isDirectory()) {
-      mkdirSync(tmp, { recursive: true });
+      mkdirSync(tmp, { recursive: true, mode: FOLDER_MODE });
       for (const rel of listFiles(from)) {
-        mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
+        mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true, mode: FOLDER_MODE });
         copyFileSync(path.join(from, rel), path.join(tmp, rel));
+        chmodSync(path.join(tmp, rel), FILE_MODE);
       }
     } else {
       copyFileSync(from, tmp);
+      chmodSync(tmp, FILE_MODE);
     }
     renameSync(tmp, to);
   }
@@ -106,7 +126,7 @@ export async function createBackup(
     );
   }
   const dialect = dialectOf(config.databaseUrl);
-  const live = [path.join(config.dataDir, SECRETS_MEMBER)];
+  const live = [path.join(config.dataDir, SECRETS_MEMBER), path.join(config.dataDir, BACKUP_KEY_FILE)];
   if (dialect === 'sqlite') live.push(...sqliteFamily(sqliteFile(config.databaseUrl)));
   const filesDir = filesDirOf(config);
   if (live.includes(out) || out.startsWith(filesDir + path.sep)) {
@@ -116,6 +136,11 @@ export async function createBackup(
       `« ${out} » est un fichier de données de Palier : écrivez la sauvegarde ailleurs (hors de DATA_DIR/files), de préférence sur un autre disque.`,
     );
   }
+  // An archive whose keys match nothing in its database would be useless: DATA_DIR must
+  // hold this database's secrets. Never creates any (opening a missing SQLite file would).
+  if (dialect === 'sqlite') requireSqliteDatabase(sqliteFile(config.databaseUrl));
+  await verifySecrets(config);
+  const key = ensureBackupKey(config.dataDir);
   // Staged beside the archive (mode 0700): same disk for the final rename, no one else can read it.
   const staging = mkdtempSync(path.join(outDir, '.palier-sauvegarde-'));
   try {
@@ -131,15 +156,8 @@ export async function createBackup(
         ? await snapshotSqlite(sqliteFile(config.databaseUrl), path.join(content, dbMember))
         : await snapshotPostgres(config.databaseUrl, path.join(content, dbMember));
 
-    const secretsFile = path.join(config.dataDir, SECRETS_MEMBER);
-    if (!existsSync(secretsFile)) {
-      throw new AppError(
-        'backup_no_secrets',
-        `no ${secretsFile}`,
-        `« ${secretsFile} » est introuvable : sans lui, les codes d’accès et les cookies de la sauvegarde seraient inutilisables. Vérifiez DATA_DIR.`,
-      );
-    }
-    copyFileSync(secretsFile, path.join(content, SECRETS_MEMBER));
+    // Checked against the database above.
+    copyFileSync(path.join(config.dataDir, SECRETS_MEMBER), path.join(content, SECRETS_MEMBER));
 
     const files = listFiles(filesDir);
     for (const rel of files) {
@@ -158,7 +176,8 @@ export async function createBackup(
     }
     const manifest: Manifest = {
       format: 'palier-sauvegarde',
-      format_version: 1,
+      format_version: 2,
+      key_id: key.id,
       palier_version: palierVersion(),
       dialect,
       created_at: now.toISOString(),
@@ -167,13 +186,20 @@ export async function createBackup(
       file_count: files.length,
       members,
     };
-    writeFileSync(path.join(content, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileSync(path.join(content, MANIFEST_NAME), manifestBytes, { mode: 0o600 });
+    writeFileSync(path.join(content, MANIFEST_MAC_NAME), `${manifestMac(key.key, manifestBytes)}\n`, { mode: 0o600 });
 
     const partial = path.join(staging, 'archive.tar.gz');
-    await packArchive(content, [MANIFEST_NAME, ...memberPaths], partial);
+    await packArchive(content, [MANIFEST_NAME, MANIFEST_MAC_NAME, ...memberPaths], partial);
     // The archive appears under its name only once complete: a crash never leaves half an archive there.
     renameSync(partial, out);
-    return { file: out, bytes: statSync(out).size, manifest };
+    return {
+      file: out,
+      bytes: statSync(out).size,
+      manifest,
+      key: { file: key.file, id: key.id, created: key.created },
+    };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
@@ -192,14 +218,56 @@ function damaged(file: string, why: string): AppError {
   );
 }
 
-/** Reads and checks the staged archive: manifest, the exact member list, every SHA-256. */
-async function verifyStaged(file: string, content: string, extracted: string[]): Promise<Manifest> {
+/** Why a manifest's signature does not hold: unsigned, another key, or changed since. */
+function unauthenticated(file: string, manifest: Buffer, signed: boolean, key: BackupKey): AppError {
+  if (!signed) {
+    return new AppError(
+      'restore_unsigned',
+      `no ${MANIFEST_MAC_NAME} in ${file}`,
+      `L’archive «\u00a0${file}\u00a0» n’est pas signée par une clé de sauvegarde\u00a0: elle a été faite par une version de Palier qui ne signait pas ses sauvegardes, ou modifiée depuis. ` +
+        'Son contenu ne peut pas être authentifié\u00a0: faites une nouvelle sauvegarde avec cette version de Palier. Rien n’a été restauré.',
+    );
+  }
+  // Read without trusting it, only to say which key the archive claims.
+  let claimed: unknown;
+  try {
+    claimed = (JSON.parse(manifest.toString('utf8')) as { key_id?: unknown }).key_id;
+  } catch {
+    claimed = null;
+  }
+  if (typeof claimed === 'string' && /^[0-9a-f]{16}$/.test(claimed) && claimed !== key.id) {
+    return new AppError(
+      'restore_other_key',
+      `${file} claims key ${claimed}, given ${key.id}`,
+      `L’archive «\u00a0${file}\u00a0» n’a pas été signée avec la clé de sauvegarde «\u00a0${key.file}\u00a0» (empreinte ${formatKeyId(key.id)}), mais avec une autre (empreinte ${formatKeyId(claimed)})\u00a0: ` +
+        'indiquez avec --cle FICHIER la copie du fichier backup.key du serveur qui l’a faite. Rien n’a été restauré.',
+    );
+  }
+  return new AppError(
+    'restore_altered',
+    `${MANIFEST_MAC_NAME} does not match in ${file}`,
+    `L’archive «\u00a0${file}\u00a0» a été modifiée depuis sa création\u00a0: son manifeste ne correspond plus à sa signature par la clé de sauvegarde «\u00a0${key.file}\u00a0» (empreinte ${formatKeyId(key.id)}). Rien n’a été restauré.`,
+  );
+}
+
+/**
+ * Reads and checks the staged archive: the manifest's signature by the backup key first
+ * (nothing of a manifest is trusted before), then the exact member list and every SHA-256.
+ */
+async function verifyStaged(file: string, content: string, extracted: string[], key: BackupKey): Promise<Manifest> {
   if (!extracted.includes(MANIFEST_NAME)) {
     throw damaged(file, 'elle ne contient pas de manifest.json (ce n’est pas une sauvegarde Palier)');
   }
+  const manifestBytes = readFileSync(path.join(content, MANIFEST_NAME));
+  const mac = extracted.includes(MANIFEST_MAC_NAME)
+    ? readFileSync(path.join(content, MANIFEST_MAC_NAME), 'utf8').trim()
+    : null;
+  if (mac === null || !manifestMacMatches(key.key, manifestBytes, mac)) {
+    throw unauthenticated(file, manifestBytes, mac !== null, key);
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path.join(content, MANIFEST_NAME), 'utf8'));
+    raw = JSON.parse(manifestBytes.toString('utf8'));
   } catch {
     throw damaged(file, 'son manifest.json est illisible');
   }
@@ -213,7 +281,7 @@ async function verifyStaged(file: string, content: string, extracted: string[]):
   }
   const manifest = parsed.data;
   const expected = new Set(manifest.members.map((m) => m.path));
-  const stray = extracted.find((p) => p !== MANIFEST_NAME && !expected.has(p));
+  const stray = extracted.find((p) => p !== MANIFEST_NAME && p !== MANIFEST_MAC_NAME && !expected.has(p));
   if (stray) throw damaged(file, `« ${stray} » n’est pas dans son manifeste`);
   for (const m of manifest.members) {
     const staged = path.join(content, m.path);
@@ -250,18 +318,43 @@ function sameCounts(expected: Record<string, number>, actual: Record<string, num
   return extra ? `table ${extra} inattendue` : null;
 }
 
+/** The key to authenticate with: --cle, or else DATA_DIR/backup.key (a restore on the same server). */
+function restoreKey(config: BackupConfig, archive: string, keyFile: string | undefined): BackupKey {
+  const nothing = 'Rien n’a été restauré.';
+  if (keyFile !== undefined) {
+    const file = path.resolve(keyFile);
+    const key = readBackupKey(file, nothing);
+    if (key) return key;
+    throw new AppError(
+      'restore_no_key',
+      `no key file ${file}`,
+      `Clé de sauvegarde introuvable\u00a0: «\u00a0${file}\u00a0» n’existe pas. ${nothing}`,
+    );
+  }
+  const key = readBackupKey(path.join(config.dataDir, BACKUP_KEY_FILE), nothing);
+  if (key) return key;
+  throw new AppError(
+    'restore_no_key',
+    `no --cle and no ${BACKUP_KEY_FILE} in ${config.dataDir}`,
+    `Clé de sauvegarde introuvable\u00a0: une archive ne se restaure qu’avec la clé du serveur qui l’a faite, son fichier DATA_DIR/backup.key, dont vous gardez une copie hors du serveur. ` +
+      `Indiquez-la avec --cle FICHIER, par exemple\u00a0: npx palier restauration --cle /chemin/vers/backup.key ${archive}. ${nothing}`,
+  );
+}
+
 export async function restoreBackup(
   config: BackupConfig,
   archiveFile: string,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; keyFile?: string } = {},
 ): Promise<RestoreSummary> {
   const file = path.resolve(archiveFile);
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new AppError('restore_no_file', `no file ${file}`, `Archive introuvable : « ${file} ».`);
   }
+  // Before anything is created: without the key, nothing in the archive can be trusted.
+  const key = restoreKey(config, file, opts.keyFile);
   const dialect = dialectOf(config.databaseUrl);
   const filesDir = filesDirOf(config);
-  mkdirSync(config.dataDir, { recursive: true });
+  const createdDataDir = mkdirSync(config.dataDir, { recursive: true, mode: FOLDER_MODE });
   // Staged inside DATA_DIR (private, same disk) so that putting it in place is a rename.
   const staging = mkdtempSync(path.join(config.dataDir, '.restauration-'));
   try {
@@ -274,7 +367,7 @@ export async function restoreBackup(
       if (err instanceof ArchiveError) throw damaged(file, err.message);
       throw err;
     }
-    const manifest = await verifyStaged(file, content, extracted);
+    const manifest = await verifyStaged(file, content, extracted, key);
 
     if (manifest.dialect !== dialect) {
       throw new AppError(
@@ -322,7 +415,7 @@ export async function restoreBackup(
       const found = inspectSqlite(stagedDb);
       const mismatch = found.integrity === 'ok' ? sameCounts(manifest.tables, found.tables) : found.integrity;
       if (mismatch) throw damaged(file, `la copie de la base est incohérente (${mismatch})`);
-      mkdirSync(path.dirname(sqlitePath), { recursive: true });
+      mkdirSync(path.dirname(sqlitePath), { recursive: true, mode: FOLDER_MODE });
       removeSqlite(sqlitePath);
       moveInto(stagedDb, sqlitePath);
       databaseTarget = sqlitePath;
@@ -343,15 +436,37 @@ export async function restoreBackup(
     rmSync(filesDir, { recursive: true, force: true });
     const stagedFiles = path.join(content, 'files');
     if (existsSync(stagedFiles)) moveInto(stagedFiles, filesDir);
-    else mkdirSync(filesDir, { recursive: true });
+    else mkdirSync(filesDir, { recursive: true, mode: FOLDER_MODE });
 
     // Last: the keys that make the restored codes, cookies and encrypted codes usable.
     const secrets = path.join(config.dataDir, SECRETS_MEMBER);
-    writeFileSync(secrets, readFileSync(path.join(content, SECRETS_MEMBER)), { mode: 0o600 });
-    chmodSync(secrets, 0o600);
+    writeFileSync(secrets, readFileSync(path.join(content, SECRETS_MEMBER)), { mode: FILE_MODE });
+    chmodSync(secrets, FILE_MODE);
 
-    return { manifest, databaseTarget, filesDir, replaced: present.length > 0 };
+    // The restored server's next sauvegardes use the same key, which the operator already keeps.
+    const installedKey = path.join(config.dataDir, BACKUP_KEY_FILE);
+    let installed: string | null = null;
+    if (!existsSync(installedKey)) {
+      writeFileSync(installedKey, `${key.key.toString('hex')}\n`, { mode: FILE_MODE, flag: 'wx' });
+      installed = installedKey;
+    }
+
+    return {
+      manifest,
+      databaseTarget,
+      filesDir,
+      replaced: present.length > 0,
+      key: { file: key.file, id: key.id, installed },
+    };
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    // A refused restore leaves no DATA_DIR it created (rmdir: only if nothing was written there).
+    if (createdDataDir) {
+      try {
+        rmdirSync(createdDataDir);
+      } catch {
+        // Restored data is in it.
+      }
+    }
   }
 }

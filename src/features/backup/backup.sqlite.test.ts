@@ -1,5 +1,9 @@
+import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -13,25 +17,29 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from '../../../test/helpers/app.ts';
 import { TestClient } from '../../../test/helpers/client.ts';
 import { TEST_PASSWORD } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
-import type { Config } from '../../config.ts';
+import type { BootConfig, Config } from '../../config.ts';
+import { openDatabase } from '../../core/secrets/secrets.ts';
 import { AppError } from '../../core/errors.ts';
-import { createDb, migrateToLatest, type Db } from '../../db/db.ts';
+import { createDb, type Db } from '../../db/db.ts';
 import { exportCodes } from '../imports/imports.service.ts';
-import { createBackup, restoreBackup } from './backup.service.ts';
+import { createBackup, restoreBackup, type BackupSummary } from './backup.service.ts';
 import {
+  alteredArchive,
   configFor,
+  openInstall,
   PNG,
   ROOT,
   seed,
-  startApp,
   storedFiles,
   tableRows,
   USER_EMAIL,
   type Seeded,
   rejection,
+  signUnpacked,
 } from './test-support.ts';
 
 /**
@@ -84,12 +92,16 @@ describe('sauvegarde and restauration on SQLite', () => {
   let seeded: Seeded;
   let sessionCookies: Map<string, string>;
   let backupWriterRows: { before: number; after: number; final: number };
-  let restored: Config;
+  let firstBackup: BackupSummary;
+  let restored: BootConfig;
+  /** The backup key the source's first sauvegarde created, as the operator keeps a copy of it. */
+  const sourceKey = () => path.join(source.dataDir, 'backup.key');
 
   beforeAll(async () => {
-    source = configFor(path.join(tmp, 'source'), `sqlite:${path.join(tmp, 'source', 'palier.sqlite')}`);
-    sourceDb = createDb(source.databaseUrl);
-    await migrateToLatest(sourceDb);
+    ({ config: source, db: sourceDb } = await openInstall(
+      path.join(tmp, 'source'),
+      `sqlite:${path.join(tmp, 'source', 'palier.sqlite')}`,
+    ));
     seeded = await seed(sourceDb, source);
 
     // A person logged in on the running server before the backup.
@@ -116,7 +128,7 @@ describe('sauvegarde and restauration on SQLite', () => {
     const writer = await startWriter(path.join(tmp, 'source', 'palier.sqlite'));
     try {
       const before = await writerRows(sourceDb);
-      await createBackup(source, archive);
+      firstBackup = await createBackup(source, archive);
       const after = await writerRows(sourceDb);
       backupWriterRows = { before, after, final: 0 };
       expect(writer.exitCode, 'the writer kept running through the backup').toBeNull();
@@ -128,9 +140,7 @@ describe('sauvegarde and restauration on SQLite', () => {
     backupWriterRows.final = await writerRows(sourceDb);
 
     restored = configFor(path.join(tmp, 'restored'), `sqlite:${path.join(tmp, 'restored', 'palier.sqlite')}`);
-    await restoreBackup(restored, archive);
-    // The restored folder's own keys, as the server will read them at start.
-    restored = configFor(restored.dataDir, restored.databaseUrl);
+    await restoreBackup(restored, archive, { keyFile: sourceKey() });
   }, 120_000);
 
   afterAll(async () => {
@@ -144,6 +154,7 @@ describe('sauvegarde and restauration on SQLite', () => {
     await tar.t({ file: archive, onReadEntry: (e) => members.push(e.path) });
     expect(members).toEqual([
       'manifest.json',
+      'manifest.hmac',
       'database.sqlite',
       'secrets.json',
       'files/documents/2024/appel-de-fonds.pdf',
@@ -153,6 +164,26 @@ describe('sauvegarde and restauration on SQLite', () => {
       readdirSync(tmp).filter((n) => n.startsWith('.palier-sauvegarde-')),
       'no staging left',
     ).toEqual([]);
+  });
+
+  it('signs with a key kept outside the archive, created 0600 by the first sauvegarde, then reused', async () => {
+    expect(firstBackup.key).toMatchObject({ file: sourceKey(), created: true });
+    expect(statSync(sourceKey()).mode & 0o777).toBe(0o600);
+    expect(readFileSync(sourceKey(), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(firstBackup.manifest.key_id).toBe(firstBackup.key.id);
+    const second = await createBackup(source, path.join(tmp, 'seconde.tar.gz'));
+    expect(second.key).toEqual({ ...firstBackup.key, created: false });
+
+    // A restore with the key given installs it where there was none: the restored server's
+    // next backups use it, and a restore there with --forcer needs no --cle.
+    const dir = path.join(tmp, 'avec-cle');
+    const target = configFor(dir, `sqlite:${path.join(dir, 'palier.sqlite')}`);
+    const first = await restoreBackup(target, archive, { keyFile: sourceKey() });
+    expect(first.key.installed).toBe(path.join(dir, 'backup.key'));
+    expect(readFileSync(path.join(dir, 'backup.key'), 'utf8')).toBe(readFileSync(sourceKey(), 'utf8'));
+    expect(statSync(path.join(dir, 'backup.key')).mode & 0o777).toBe(0o600);
+    const again = await restoreBackup(target, archive, { force: true });
+    expect(again.key).toEqual({ file: path.join(dir, 'backup.key'), id: firstBackup.key.id, installed: null });
   });
 
   it('copies the database at one instant while another process writes', async () => {
@@ -206,9 +237,9 @@ describe('sauvegarde and restauration on SQLite', () => {
   });
 
   it('starts on the restored data: password, session, access code, printable codes and logo all work', async () => {
-    const db = createDb(restored.databaseUrl);
-    await migrateToLatest(db);
-    const app = await startApp(restored, db);
+    // Opened as the server opens it: the restored secrets.json must match the restored database.
+    const { config, db } = await openDatabase(restored);
+    const app = await startApp(config, db);
     try {
       const fresh = await loginAs(app, USER_EMAIL, TEST_PASSWORD);
       expect((await fresh.get('/accueil')).body).toContain('Bienvenue');
@@ -229,7 +260,7 @@ describe('sauvegarde and restauration on SQLite', () => {
       expect(claim.headers.location).toMatch(/^\/creer-mon-espace\/etape-2\?ticket=/);
 
       // Codes Palier created are encrypted with the restored key: they can be printed again.
-      expect(await exportCodes(db, restored)).toEqual(seeded.codes);
+      expect(await exportCodes(db, config)).toEqual(seeded.codes);
       expect(seeded.codes.length).toBeGreaterThan(0);
 
       const logo = await app.inject({ method: 'GET', url: '/agence/logo' });
@@ -242,15 +273,16 @@ describe('sauvegarde and restauration on SQLite', () => {
   });
 
   it('refuses a data folder that already holds a database or files, unless forced', async () => {
-    const target = configFor(path.join(tmp, 'occupied'), `sqlite:${path.join(tmp, 'occupied', 'palier.sqlite')}`);
-    const db = createDb(target.databaseUrl);
-    await migrateToLatest(db);
+    const { config: target, db } = await openInstall(
+      path.join(tmp, 'occupied'),
+      `sqlite:${path.join(tmp, 'occupied', 'palier.sqlite')}`,
+    );
     await db.insertInto('settings').values({ key: 'marqueur', value: 'ancienne base' }).execute();
     await db.destroy();
     mkdirSync(path.join(target.dataDir, 'files'));
     writeFileSync(path.join(target.dataDir, 'files', 'ancien.txt'), 'ancien');
 
-    const err = await rejection(restoreBackup(target, archive));
+    const err = await rejection(restoreBackup(target, archive, { keyFile: sourceKey() }));
     expect(err.code).toBe('restore_not_empty');
     expect(err.userMessage).toContain('La destination n’est pas vide');
     expect(err.userMessage).toContain('--forcer');
@@ -264,7 +296,7 @@ describe('sauvegarde and restauration on SQLite', () => {
     }
     expect(readFileSync(path.join(target.dataDir, 'files', 'ancien.txt'), 'utf8')).toBe('ancien');
 
-    const summary = await restoreBackup(target, archive, { force: true });
+    const summary = await restoreBackup(target, archive, { force: true, keyFile: sourceKey() });
     expect(summary.replaced).toBe(true);
     const after = createDb(target.databaseUrl);
     try {
@@ -279,6 +311,35 @@ describe('sauvegarde and restauration on SQLite', () => {
       'documents/2024/appel-de-fonds.pdf',
       'logo-sauvegarde.png',
     ]);
+  });
+
+  it('restores files 0600 and folders 0700, whatever modes the archive holds (setuid included)', async () => {
+    const dir = path.join(tmp, 'droits');
+    const { config, db } = await openInstall(dir, `sqlite:${path.join(dir, 'palier.sqlite')}`);
+    await db.destroy();
+    const tools = path.join(dir, 'files', 'outils');
+    mkdirSync(tools, { recursive: true });
+    writeFileSync(path.join(tools, 'lanceur'), '#!/bin/sh\nid\n');
+    chmodSync(path.join(tools, 'lanceur'), 0o6777);
+    chmodSync(tools, 0o777);
+    const file = path.join(tmp, 'droits.tar.gz');
+    await createBackup(config, file);
+    const modes: Record<string, number> = {};
+    await tar.t({ file, onReadEntry: (e) => (modes[e.path] = e.mode!) });
+    expect(modes['files/outils/lanceur']! & 0o6000, 'the archive holds a setuid and setgid file').toBe(0o6000);
+
+    const target = configFor(
+      path.join(tmp, 'droits-restaures'),
+      `sqlite:${path.join(tmp, 'droits-restaures', 'palier.sqlite')}`,
+    );
+    await restoreBackup(target, file, { keyFile: path.join(dir, 'backup.key') });
+    const mode = (rel: string) => statSync(path.join(target.dataDir, rel)).mode & 0o7777;
+    expect(mode('.')).toBe(0o700);
+    expect(mode('files')).toBe(0o700);
+    expect(mode('files/outils')).toBe(0o700);
+    expect(mode('files/outils/lanceur')).toBe(0o600);
+    expect(mode('palier.sqlite')).toBe(0o600);
+    expect(mode('secrets.json')).toBe(0o600);
   });
 
   it('refuses to back up nothing, or to write the archive over live data', async () => {
@@ -299,13 +360,13 @@ describe('sauvegarde and restauration on SQLite', () => {
 
   describe('a damaged or foreign archive is refused before anything is written', () => {
     /** A fresh empty target; after a refusal it must still hold nothing. */
-    async function refusedInto(file: string): Promise<AppError> {
+    async function refusedInto(file: string, keyFile = sourceKey()): Promise<AppError> {
       const target = configFor(
         mkdtempSync(path.join(tmp, 'cible-')),
         `sqlite:${path.join(tmp, `cible-${Date.now()}.sqlite`)}`,
       );
       const before = readdirSync(target.dataDir);
-      const err = await rejection(restoreBackup(target, file));
+      const err = await rejection(restoreBackup(target, file, { keyFile }));
       expect(readdirSync(target.dataDir), 'nothing written to DATA_DIR').toEqual(before);
       expect(() => statSync(target.databaseUrl.replace(/^sqlite:/, '')), 'no database file').toThrow();
       return err;
@@ -358,11 +419,60 @@ describe('sauvegarde and restauration on SQLite', () => {
       expect((await refusedInto(link)).userMessage).toContain('autre chose que des fichiers ordinaires');
     });
 
+    it('without the backup key, with another one, or with a file that is not one', async () => {
+      const dir = path.join(tmp, 'sans-cle');
+      const none = await rejection(restoreBackup(configFor(dir, `sqlite:${path.join(dir, 'palier.sqlite')}`), archive));
+      expect(none.code).toBe('restore_no_key');
+      expect(none.userMessage).toContain('Indiquez-la avec --cle FICHIER');
+      expect(none.userMessage).toContain('Rien n’a été restauré.');
+      expect(existsSync(dir), 'not even DATA_DIR').toBe(false);
+
+      const otherKey = path.join(tmp, 'autre.key');
+      writeFileSync(otherKey, `${randomBytes(32).toString('hex')}\n`);
+      const other = await refusedInto(archive, otherKey);
+      expect(other.code).toBe('restore_other_key');
+      expect(other.userMessage).toContain(`n’a pas été signée avec la clé de sauvegarde «\u00a0${otherKey}\u00a0»`);
+
+      const notAKey = path.join(source.dataDir, 'secrets.json');
+      expect((await refusedInto(archive, notAKey)).code).toBe('backup_key_invalid');
+      expect((await refusedInto(archive, path.join(tmp, 'absente.key'))).code).toBe('restore_no_key');
+    });
+
+    it('a database changed by someone without the key, every checksum recomputed', async () => {
+      const file = await alteredArchive(archive, path.join(tmp, 'pirate.tar.gz'), (dir) => {
+        const db = new Database(path.join(dir, 'database.sqlite'));
+        db.prepare("UPDATE settings SET value = 'Cabinet Pirate' WHERE key = 'agency.name'").run();
+        db.close();
+      });
+      const err = await refusedInto(file);
+      expect(err.code).toBe('restore_altered');
+      expect(err.userMessage).toContain(`L’archive «\u00a0${file}\u00a0» a été modifiée depuis sa création`);
+      expect(err.userMessage).toContain('Rien n’a été restauré.');
+    });
+
+    it('an archive stripped of its signature, posing as an older one', async () => {
+      const file = await alteredArchive(archive, path.join(tmp, 'sans-signature.tar.gz'), (dir) => {
+        rmSync(path.join(dir, 'manifest.hmac'), { force: true });
+        const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+        manifest.format_version = 1;
+        delete manifest.key_id;
+        writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+        const db = new Database(path.join(dir, 'database.sqlite'));
+        db.prepare("UPDATE settings SET value = 'Cabinet Pirate' WHERE key = 'agency.name'").run();
+        db.close();
+      });
+      const err = await refusedInto(file);
+      expect(err.code).toBe('restore_unsigned');
+      expect(err.userMessage).toContain('n’est pas signée');
+    });
+
     it('an archive of a newer Palier, or not a Palier backup at all', async () => {
       const newer = await repacked('future.tar.gz', (dir) => {
         const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
         manifest.migrations.push('209912312359_add-future');
         writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+        // Signed with the key: an archive a newer Palier really made.
+        signUnpacked(dir, sourceKey());
       });
       const err = await refusedInto(newer);
       expect(err.code).toBe('restore_newer');

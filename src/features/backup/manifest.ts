@@ -3,11 +3,13 @@ import { z } from 'zod';
 import type { DialectName } from '../../db/db.ts';
 
 /**
- * The archive's table of contents, written first in it as manifest.json. Restoring checks
- * every member against it before anything is written, and the restored database's row
- * counts against `tables`.
+ * The archive's table of contents, written first in it as manifest.json, and its signature
+ * by the backup key (manifest.hmac, see backup-key.ts). Restoring checks the signature, then
+ * every member against the manifest, before anything is written, and the restored
+ * database's row counts against `tables`.
  */
 export const MANIFEST_NAME = 'manifest.json';
+export const MANIFEST_MAC_NAME = 'manifest.hmac';
 export const SECRETS_MEMBER = 'secrets.json';
 export const FILES_PREFIX = 'files/';
 export const DATABASE_MEMBER: Record<DialectName, string> = {
@@ -32,7 +34,10 @@ const memberPath = z
 
 export const manifestSchema = z.object({
   format: z.literal('palier-sauvegarde'),
-  format_version: z.literal(1),
+  /** 2: signed by a backup key. Version 1 archives (unsigned) cannot be authenticated. */
+  format_version: z.literal(2),
+  /** Identifier of the backup key that signed it, to say which key a restore needs. */
+  key_id: z.string().regex(/^[0-9a-f]{16}$/),
   palier_version: z.string(),
   dialect: z.enum(['sqlite', 'postgres']),
   created_at: z.iso.datetime(),

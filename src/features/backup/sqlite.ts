@@ -30,11 +30,8 @@ export function sqliteHoldsDatabase(file: string): boolean {
   return existsSync(file) && statSync(file).size > 0;
 }
 
-/**
- * Copies the live database to `dest` with SQLite's online backup API, through a
- * connection of its own: the server keeps reading and writing meanwhile.
- */
-export async function snapshotSqlite(file: string, dest: string): Promise<DatabaseContents> {
+/** Refuses a missing or empty file before anything opens it (opening would create it). */
+export function requireSqliteDatabase(file: string): void {
   if (!sqliteHoldsDatabase(file)) {
     throw new AppError(
       'backup_no_database',
@@ -42,6 +39,14 @@ export async function snapshotSqlite(file: string, dest: string): Promise<Databa
       `Aucune base SQLite à sauvegarder : « ${file} » n’existe pas ou est vide. Vérifiez DATA_DIR et DATABASE_URL.`,
     );
   }
+}
+
+/**
+ * Copies the live database to `dest` with SQLite's online backup API, through a
+ * connection of its own: the server keeps reading and writing meanwhile.
+ */
+export async function snapshotSqlite(file: string, dest: string): Promise<DatabaseContents> {
+  requireSqliteDatabase(file);
   const source = new Database(file, { fileMustExist: true });
   try {
     source.pragma('busy_timeout = 5000');

@@ -1,34 +1,43 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { PG_ADMIN_URL } from '../../../test/helpers/db.ts';
 import { createUser } from '../../../test/helpers/factories.ts';
-import { buildApp } from '../../app.ts';
-import { loadConfig, type Config } from '../../config.ts';
+import { loadConfig, type BootConfig, type Config } from '../../config.ts';
+import { openDatabase } from '../../core/secrets/secrets.ts';
 import type { Db } from '../../db/db.ts';
 import { setAgency } from '../../core/agency/agency.repository.ts';
 import { exportCodes, importEcritures, importReferentiel, type PrintableCode } from '../imports/imports.service.ts';
-import { listFiles } from './archive.ts';
+import * as tar from 'tar';
+import { listFiles, sha256File } from './archive.ts';
+import { manifestMac } from './backup-key.ts';
 import { expect } from 'vitest';
 import { AppError } from '../../core/errors.ts';
 
-/** Test helpers of the backup feature (not a test file itself). */
+/**
+ * Test helpers of the backup feature (not a test file itself). A feature module: it must
+ * not import the composition root (app.ts); tests needing the app get it from test/helpers.
+ */
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../imports/fixtures/', import.meta.url));
 
-/** The Config loadConfig builds for this data folder and database (as the CLI and server would). */
-export function configFor(dataDir: string, databaseUrl: string): Config {
+/** The configuration loadConfig reads for this data folder and database (as the CLI and server would). */
+export function configFor(dataDir: string, databaseUrl: string): BootConfig {
   return loadConfig({
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
     BASE_URL: 'http://palier.test',
     LOG_LEVEL: 'silent',
   });
+}
+
+/** An install opened as the CLI and server open it: secrets checked, or created with a new database. */
+export function openInstall(dataDir: string, databaseUrl: string): Promise<{ config: Config; db: Db }> {
+  return openDatabase(configFor(dataDir, databaseUrl));
 }
 
 export const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
@@ -75,13 +84,6 @@ export function storedFiles(dataDir: string): Record<string, Buffer> {
   return Object.fromEntries(listFiles(dir).map((rel) => [rel, readFileSync(path.join(dir, rel))]));
 }
 
-/** The real app on a data folder, as server.ts builds it (mail to the outbox folder). */
-export async function startApp(config: Config, db: Db): Promise<FastifyInstance> {
-  const app = await buildApp({ config, db });
-  await app.ready();
-  return app;
-}
-
 /** A new PostgreSQL database with nothing in it (not even migrations): a restore target. */
 export async function emptyPostgres(): Promise<{ url: string; destroy(): Promise<void> }> {
   const name = `palier_restore_${randomBytes(6).toString('hex')}`;
@@ -98,6 +100,46 @@ export async function emptyPostgres(): Promise<{ url: string; destroy(): Promise
       await a.end();
     },
   };
+}
+
+/**
+ * What someone holding an archive but not its key can do: unpack it, let `change` alter
+ * members, recompute the manifest's sizes and SHA-256 so every checksum matches again, and
+ * pack it again (a member `change` deletes is left out).
+ */
+export async function alteredArchive(archive: string, out: string, change: (dir: string) => unknown): Promise<string> {
+  const dir = mkdtempSync(path.join(path.dirname(out), 'alteration-'));
+  try {
+    await tar.x({ file: archive, cwd: dir });
+    const members: string[] = [];
+    await tar.t({ file: archive, onReadEntry: (e) => members.push(e.path) });
+    await change(dir);
+    const manifestFile = path.join(dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+      members: { path: string; size: number; sha256: string }[];
+    };
+    for (const m of manifest.members) {
+      m.size = statSync(path.join(dir, m.path)).size;
+      m.sha256 = await sha256File(path.join(dir, m.path));
+    }
+    writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+    await tar.c(
+      { gzip: true, file: out, cwd: dir },
+      members.filter((m) => existsSync(path.join(dir, m))),
+    );
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Signs the manifest.json of an unpacked archive with the key in `keyFile`, as sauvegarde does. */
+export function signUnpacked(dir: string, keyFile: string): void {
+  const key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex');
+  writeFileSync(
+    path.join(dir, 'manifest.hmac'),
+    `${manifestMac(key, readFileSync(path.join(dir, 'manifest.json')))}\n`,
+  );
 }
 
 /** The AppError a promise rejects with (a refusal the operator would read). */

@@ -7,7 +7,7 @@ import { createTestDb, dialects, type TestDb } from '../../../test/helpers/db.ts
 import { createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { createMailer } from '../../adapters/mailer/mailer.ts';
 import { main } from '../../cli.ts';
-import { loadSecrets } from '../../config.ts';
+import { writeNewSecrets } from '../../core/secrets/secrets.ts';
 import { agencyIdentity } from '../../core/agency/agency.ts';
 import { createContext } from '../../core/context.ts';
 import type { JobsTable } from '../../core/jobs/jobs.repository.ts';
@@ -95,7 +95,7 @@ describe.each(dialects)('purge of expired data (%s)', (dialect) => {
   const ctx = () =>
     createContext({
       db,
-      config: { secrets: loadSecrets(dataDir) } as Parameters<typeof createContext>[0]['config'],
+      config: { secrets: writeNewSecrets(dataDir) } as Parameters<typeof createContext>[0]['config'],
       agency: agencyIdentity(db),
       actor: { kind: 'system', name: 'purge', ip: null },
       now: () => NOW,
@@ -103,7 +103,7 @@ describe.each(dialects)('purge of expired data (%s)', (dialect) => {
 
   it('removes sessions, attempts, links, tickets and jobs past their time, keeps the live ones and the audit log', async () => {
     const user = await createUser(db);
-    const account = await seedAccount(db, { secrets: loadSecrets(dataDir) }, { accessCode: null });
+    const account = await seedAccount(db, { secrets: writeNewSecrets(dataDir) }, { accessCode: null });
     const session = (id: string, createdAt: number, lastSeen: number, expires: number) =>
       db
         .insertInto('sessions')
