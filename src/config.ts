@@ -73,7 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BootConfig {
     databaseUrl,
     baseUrl,
     smtpUrl: e.SMTP_URL || null,
-    mailFrom: e.MAIL_FROM ?? `Palier <ne-pas-repondre@${host === 'localhost' ? 'palier.localhost' : host}>`,
+    // An address only: mails then show the agency's name as the sender (see the mailer).
+    mailFrom: e.MAIL_FROM ?? `ne-pas-repondre@${host === 'localhost' ? 'palier.localhost' : host}`,
     logLevel: e.LOG_LEVEL,
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),

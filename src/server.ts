@@ -1,4 +1,4 @@
-import { createMailer } from './adapters/mailer/mailer.ts';
+import { createMailer, isPlaceholderSender } from './adapters/mailer/mailer.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './core/logging.ts';
@@ -21,6 +21,12 @@ const app = await buildApp({ config, db, agency }, { logger: createLogger(config
 // Delivers the mail outbox and other background jobs; every instance runs one, claiming
 // jobs atomically in the database so none is done twice.
 const worker = createWorker({ db, mailer, config, agency }, { log: app.log.child({ component: 'worker' }) });
+
+if (isPlaceholderSender(config.mailFrom)) {
+  app.log.warn(
+    `L’adresse d’expédition des emails est provisoire (${config.mailFrom}) : les clients ne pourront ni la reconnaître ni y répondre. Définissez MAIL_FROM, par exemple MAIL_FROM=ne-pas-repondre@cabinet-exemple.fr (le nom de l’agence est ajouté comme expéditeur).`,
+  );
+}
 
 if (!(await agency.get()).configured) {
   app.log.warn(

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPlaceholderSender, senderOf } from '../src/adapters/mailer/mailer.ts';
 import { setAgency } from '../src/core/agency/agency.repository.ts';
 import { frenchSpacing } from '../src/core/views/typography.ts';
 import { buildTestApp, type TestApp } from './helpers/app.ts';
@@ -48,6 +49,23 @@ describe('French spacing', () => {
     );
     expect(frenchSpacing('https://palier.test/?jeton=abc 14:35')).toBe('https://palier.test/?jeton=abc 14:35');
     expect(frenchSpacing('déjà\u00a0?')).toBe('déjà\u202f?');
+  });
+});
+
+describe('the sender of mails', () => {
+  it('is the agency’s name with MAIL_FROM’s address, unless MAIL_FROM names itself', () => {
+    expect(senderOf('ne-pas-repondre@cabinet.fr', 'Cabinet Exemple')).toEqual({
+      name: 'Cabinet Exemple',
+      address: 'ne-pas-repondre@cabinet.fr',
+    });
+    expect(senderOf('Syndic Alpes <contact@alpes.fr>', 'Cabinet Exemple')).toBe('Syndic Alpes <contact@alpes.fr>');
+  });
+
+  it('tells a placeholder address from a real one, for the start-up warning', () => {
+    expect(isPlaceholderSender('ne-pas-repondre@palier.localhost')).toBe(true);
+    expect(isPlaceholderSender('ne-pas-repondre@localhost')).toBe(true);
+    expect(isPlaceholderSender('ne-pas-repondre@127.0.0.1')).toBe(true);
+    expect(isPlaceholderSender('Cabinet <ne-pas-repondre@cabinet-exemple.fr>')).toBe(false);
   });
 });
 
@@ -152,6 +170,8 @@ describe('every page and every mail', () => {
 
     expect(t.smtp.mails.length).toBeGreaterThanOrEqual(5);
     for (const m of t.smtp.mails) {
+      // The sender is the agency, by name, not a product the client never heard of.
+      expect(m.raw).toMatch(/^From: "?Cabinet Exemple"? <ne-pas-repondre@palier\.test>/m);
       check(`mail « ${m.subject} » (texte)`, m.text);
       check(`mail « ${m.subject} » (HTML)`, visibleText(m.html));
       check(`mail « ${m.subject} » (objet)`, m.subject);

@@ -54,7 +54,7 @@ export async function buildTestApp(
     databaseUrl: tdb.url,
     baseUrl: 'http://palier.test',
     smtpUrl: smtp.url,
-    mailFrom: 'Palier <ne-pas-repondre@palier.test>',
+    mailFrom: 'ne-pas-repondre@palier.test',
     logLevel: 'silent',
     secureCookies: false,
     trustProxy: false,

@@ -272,7 +272,7 @@ describe.each(dialects)('an import killed with SIGKILL halfway (%s)', (dialect) 
       databaseUrl: database.url,
       baseUrl: 'http://palier.test',
       smtpUrl: null,
-      mailFrom: 'Palier <ne-pas-repondre@palier.test>',
+      mailFrom: 'ne-pas-repondre@palier.test',
       logLevel: 'silent',
       secureCookies: false,
       trustProxy: false,

@@ -10,6 +10,20 @@ export interface MailMessage {
   text: string;
   html: string;
   replyTo?: string;
+  /** The sender's display name: the agency's, so clients see who writes to them. */
+  fromName?: string;
+}
+
+/** MAIL_FROM with its own display name wins; an address alone is shown under the agency's name. */
+export function senderOf(mailFrom: string, fromName: string | undefined): string | { name: string; address: string } {
+  if (/<[^>]+>\s*$/.test(mailFrom) || !fromName) return mailFrom;
+  return { name: fromName, address: mailFrom };
+}
+
+/** An address nobody can answer or receive at (the default before MAIL_FROM is set). */
+export function isPlaceholderSender(mailFrom: string): boolean {
+  const domain = /@([^>\s]+)>?\s*$/.exec(mailFrom)?.[1]?.toLowerCase() ?? '';
+  return domain === '' || domain === 'localhost' || domain.endsWith('.localhost') || /^[\d.]+$/.test(domain);
 }
 
 export interface Mailer {
@@ -34,8 +48,8 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'data
       socketTimeout: 60_000,
     });
     return {
-      async send(m) {
-        await transport.sendMail({ from: config.mailFrom, ...m });
+      async send({ fromName, ...m }) {
+        await transport.sendMail({ from: senderOf(config.mailFrom, fromName), ...m });
       },
       close: () => transport.close(),
     };
@@ -43,8 +57,8 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'data
   const outbox = path.join(config.dataDir, 'outbox');
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
-    async send(m) {
-      const info = await transport.sendMail({ from: config.mailFrom, ...m });
+    async send({ fromName, ...m }) {
+      const info = await transport.sendMail({ from: senderOf(config.mailFrom, fromName), ...m });
       // Mails carry one-time links: readable by Palier's user only.
       mkdirSync(outbox, { recursive: true, mode: 0o700 });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}.eml`;

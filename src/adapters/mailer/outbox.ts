@@ -23,6 +23,7 @@ const mailSchema = z.object({
   text: z.string(),
   html: z.string(),
   replyTo: z.string().optional(),
+  fromName: z.string().optional(),
 });
 
 /** What the outbox holds about one mail, for staff. */

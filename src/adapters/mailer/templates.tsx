@@ -84,6 +84,7 @@ export function renderMail(agency: Agency, c: MailContent): MailMessage {
     text,
     html: `<!doctype html>${renderToString(<EmailHtml agency={agency} c={c} />)}`,
     replyTo: c.replyTo,
+    fromName: agency.name,
   };
 }
 
