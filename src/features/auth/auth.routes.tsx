@@ -18,6 +18,15 @@ const LOGIN_FAILED = 'Email ou mot de passe incorrect.';
 const LOGIN_LOCKED =
   'Trop de tentatives de connexion ont échoué. Pour votre sécurité, réessayez dans un quart d’heure ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? ».';
 
+const REFERENCE_TYPED =
+  'Ceci ressemble à l’identifiant imprimé sur votre appel de fonds. Pour une première connexion, cliquez sur « Créez votre espace » ci-dessous : l’identifiant et le mot de passe du courrier y sont demandés. Ensuite, vous vous connecterez ici avec votre adresse email.';
+
+/** A client reference rather than an email: no @, letters and digits with a few separators. */
+export function looksLikeReference(typed: string): boolean {
+  const v = typed.trim();
+  return !v.includes('@') && /^[A-Za-z0-9][A-Za-z0-9 ._/-]{2,29}$/.test(v) && /\d/.test(v);
+}
+
 export async function authRoutes(app: FastifyInstance) {
   app.get('/', async (req, reply) => {
     const back = returnPath(queryField(req, 'retour'));
@@ -30,10 +39,13 @@ export async function authRoutes(app: FastifyInstance) {
     const { email, retour } = echoForm(req.body, ['email', 'retour']);
     const back = returnPath(retour);
     if (!parsed.success) {
+      const errors = fieldErrors(parsed.error.issues);
+      // The paper Identifiant typed where the email goes: the mistake the agency's guide warns about.
+      if (looksLikeReference(email)) errors.email = REFERENCE_TYPED;
       return renderPage(
         req,
         reply,
-        (ctx) => <LoginPage ctx={ctx} email={email} returnTo={back} errors={fieldErrors(parsed.error.issues)} />,
+        (ctx) => <LoginPage ctx={ctx} email={email} returnTo={back} errors={errors} />,
         400,
       );
     }

@@ -61,14 +61,17 @@ export function escapeHtml(text: string): string {
 }
 
 /** The balance cell: the amount with its sign, then the sign in words for screen readers. */
-function signedCellHtml(v: SignedAmountView): string {
+function signedCellHtml(v: SignedAmountView, className: string): string {
   const word = v.word ? `<span class="visually-hidden"> ${escapeHtml(v.word)}</span>` : '';
-  return `<td class="num">${escapeHtml(v.amount)}${word}</td>`;
+  return `<td class="num ${className}">${escapeHtml(v.amount)}${word}</td>`;
 }
 
-/** A débit or crédit cell; an empty one needs no alignment class. */
-function amountCellHtml(amount: string): string {
-  return amount ? `<td class="num">${escapeHtml(amount)}</td>` : '<td></td>';
+/**
+ * A débit or crédit cell; an empty one needs no alignment class. On a phone the row
+ * becomes a block and the cell shows its amount signed (− débit, + crédit) and coloured.
+ */
+function amountCellHtml(amount: string, kind: 'debit' | 'credit'): string {
+  return amount ? `<td class="num st-${kind}">${escapeHtml(amount)}</td>` : '<td class="st-empty"></td>';
 }
 
 // Rows are immutable once presented (see presentStatement): their HTML is written once.
@@ -78,13 +81,13 @@ const rowsHtml = new WeakMap<StatementView['rows'], string>();
 export function statementBodyHtml(s: Pick<StatementView, 'opening' | 'rows'>): string {
   let html = '';
   if (s.opening) {
-    html += `<tr class="statement-balance"><th scope="row" colspan="4">${escapeHtml(s.opening.label)}</th>${signedCellHtml(s.opening.balance)}</tr>`;
+    html += `<tr class="statement-balance"><th scope="row" colspan="4">${escapeHtml(s.opening.label)}</th>${signedCellHtml(s.opening.balance, 'st-balance')}</tr>`;
   }
   let body = rowsHtml.get(s.rows);
   if (body === undefined) {
     body = '';
     for (const r of s.rows) {
-      body += `<tr><td>${escapeHtml(r.date)}</td><td>${escapeHtml(frenchSpacing(r.label))}</td>${amountCellHtml(r.debit)}${amountCellHtml(r.credit)}${signedCellHtml(r.balance)}</tr>`;
+      body += `<tr><td class="st-date">${escapeHtml(r.date)}</td><td class="st-label">${escapeHtml(frenchSpacing(r.label))}</td>${amountCellHtml(r.debit, 'debit')}${amountCellHtml(r.credit, 'credit')}${signedCellHtml(r.balance, 'st-balance')}</tr>`;
     }
     rowsHtml.set(s.rows, body);
   }
@@ -155,6 +158,10 @@ function StatementTable({ s }: { s: StatementView }) {
       <p class="hint print-hide">
         Pour imprimer cet extrait ou l’enregistrer en PDF, utilisez la fonction d’impression de votre navigateur (Ctrl +
         P, ou ⌘ + P sur Mac).
+      </p>
+      {/* The balance of the period first: on a phone, the figure people look for is on top. */}
+      <p class="statement-summary">
+        {s.closing.label} : <Signed value={s.closing.balance} />
       </p>
       {s.rows.length === 0 ? <p class="muted">Aucune écriture sur cette période.</p> : null}
       {/* Focusable so a keyboard user can scroll the table sideways on a phone. */}
