@@ -376,6 +376,8 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
       `Trop de mots de passe ont été essayés en peu de temps. Pour votre sécurité, réessayez après ${retryTime(new Date(t.clock.now.getTime() + LIMITS.newPasswordPerIp.windowMs))}.`,
     );
     expect(await usersWithEmail(fields.email)).toHaveLength(0);
+    // The ticket is not spent by the address's limit.
+    expect((await c.get(`/creer-mon-espace/etape-2?ticket=${ticket}`)).statusCode).toBe(200);
     // Once the hour has passed (the ticket lasts 30 minutes: a new one), the space is created.
     t.clock.advance(LIMITS.newPasswordPerIp.windowMs + 60_000);
     const fresh = ticketOf(await step1(c, account.reference, account.accessCode));
