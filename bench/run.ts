@@ -457,7 +457,7 @@ function printReport(o: {
   } else {
     lines.push('Data: none generated (only parts that make their own)');
   }
-  if (!o.pairs.length) {
+  if (!o.pairs.length && !o.passwords) {
     console.log(lines.join('\n'));
     return;
   }
@@ -471,7 +471,7 @@ function printReport(o: {
   lines.push('');
   const cols = (label: string, rps: string, p50: string, p99: string, size: string, bad: string) =>
     `${label.padEnd(48)}${rps.padStart(10)}${p50.padStart(11)}${p99.padStart(11)}${size.padStart(10)}${bad.padStart(6)}`;
-  lines.push(cols('', 'req/s', 'p50', 'p99', 'bytes', 'bad'));
+  if (o.pairs.length) lines.push(cols('', 'req/s', 'p50', 'p99', 'bytes', 'bad'));
   for (const p of o.pairs) {
     for (const m of [p.target, p.baseline]) {
       lines.push(cols(m.label, int(m.rps), ms(m.p50), ms(m.p99), m.bytes === null ? '' : int(m.bytes), String(m.bad)));
