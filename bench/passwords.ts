@@ -68,24 +68,39 @@ export async function resetForm(base: string, token: string, password: string): 
 
 /** Posts the form; null when answered as expected (the password refused as too easy to guess). */
 export async function postResetForm(base: string, form: ResetForm): Promise<string | null> {
-  const res = await fetch(`${base}/nouveau-mot-de-passe`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.body,
-  });
-  const html = await res.text();
-  if (res.status !== 400) return `status ${res.status}, expected 400`;
-  if (!html.includes('trop facile à deviner')) return 'no « trop facile à deviner »';
-  return null;
+  try {
+    const res = await fetch(`${base}/nouveau-mot-de-passe`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.body,
+    });
+    const html = await res.text();
+    if (res.status !== 400) return `status ${res.status}, expected 400`;
+    if (!html.includes('trop facile à deviner')) return 'no « trop facile à deviner »';
+    return null;
+  } catch (err) {
+    return `connection error: ${describe(err)}`;
+  }
 }
 
 /** One GET /sante; its latency in ms, or the problem. */
 export async function health(base: string): Promise<number | string> {
   const start = performance.now();
-  const res = await fetch(`${base}/sante`);
-  const body = await res.text();
-  const ms = performance.now() - start;
-  if (res.status !== 200 || !body.includes('ok')) return `/sante: status ${res.status}`;
-  return ms;
+  try {
+    const res = await fetch(`${base}/sante`);
+    const body = await res.text();
+    const ms = performance.now() - start;
+    if (res.status !== 200 || !body.includes('ok')) return `/sante: status ${res.status}`;
+    return ms;
+  } catch (err) {
+    return `/sante: connection error after ${Math.round(performance.now() - start)} ms: ${describe(err)}`;
+  }
+}
+
+/** undici hides the socket's error in `cause`. */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  return `${err.message}${cause}`;
 }
