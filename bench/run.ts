@@ -12,6 +12,11 @@
  *      served by the same app instance behind the same plugins and the same session cookie;
  *    - logins (POST /connexion with a valid CSRF token) against bare argon2 verifications
  *      (verifyPassword) at the same concurrency, run by the server process itself.
+ *    - the health check (/sante) while 20 clients post 128-character passwords to the reset
+ *      form (/nouveau-mot-de-passe), each with links of their own, against the same health
+ *      check with nothing else going on: p50 / p99 latencies and their ratios. The
+ *      password-strength scoring must not hold up the event loop (BENCH_ONLY=passwords runs
+ *      it alone, without generating the agency's data).
  * 4. The soak (bench/soak.ts): two real instances (src/server.ts) on the same data, 200
  *    people each reading their home page and their statements in turn, every client's
  *    requests alternating between the two instances, for 60 s; requests per second and
@@ -25,7 +30,7 @@
  * BENCH_CONNECTIONS (10), BENCH_ROUNDS (4), BENCH_DATABASE_URL (unset: SQLite),
  * BENCH_SOAK_SECONDS (60), BENCH_SOAK_CLIENTS (200), BENCH_SOAK_TIMEOUT_SECONDS (10),
  * BENCH_SOAK_LOG_DIR (unset: the instances' logs are deleted with the temporary DATA_DIR),
- * BENCH_ONLY (home,statement,login,soak).
+ * BENCH_ONLY (home,statement,login,passwords,soak).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +46,15 @@ import { hashPassword } from '../src/core/security/passwords.ts';
 import { createDb, dialectOf, migrateToLatest } from '../src/db/db.ts';
 import { generate, type GeneratedData } from './generate.ts';
 import { fetchPage, homeCheck, loginForm, logIn, PASSWORD, statementPath, statementRowsCheck } from './http.ts';
+import {
+  ADVERSARIAL_PASSWORD,
+  POSTS_PER_LINK,
+  createResetLinks,
+  health,
+  postResetForm,
+  resetForm,
+  type ResetForm,
+} from './passwords.ts';
 import type { Argon2Request, Argon2Result, ServerArgs, ServerMessage } from './server.ts';
 import { runSoak, stopSoakInstances } from './soak.ts';
 
@@ -64,7 +78,12 @@ const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL || null;
 const SOAK_SECONDS = positiveNumber('BENCH_SOAK_SECONDS', 60);
 const SOAK_CLIENTS = Math.round(positiveNumber('BENCH_SOAK_CLIENTS', 200));
 const SOAK_TIMEOUT_MS = positiveNumber('BENCH_SOAK_TIMEOUT_SECONDS', 10) * 1000;
-const PARTS = ['home', 'statement', 'login', 'soak'] as const;
+const PARTS = ['home', 'statement', 'login', 'passwords', 'soak'] as const;
+/** The parts that need the generated agency (10 000 accounts, 1 000 000 ledger lines). */
+const DATA_PARTS = new Set<string>(['home', 'statement', 'login', 'soak']);
+/** Clients posting new passwords at once, and the reset links made for them (10 posts each). */
+const PASSWORD_POSTERS = 20;
+const RESET_LINKS = 100;
 /** BENCH_ONLY=login (or home,statement…, or soak) runs part of the bench, for working on one page. */
 const ONLY = new Set((process.env.BENCH_ONLY || PARTS.join(',')).split(',').map((s) => s.trim()));
 for (const part of ONLY)
@@ -306,6 +325,51 @@ function argon2Load(child: ChildProcess, hash: string): Load {
   };
 }
 
+/** GET /sante, one after another on one connection: what a load balancer's probe sees. */
+function healthLoad(base: string): Load {
+  return async (seconds, tally) => {
+    const start = performance.now();
+    const deadline = start + seconds * 1000;
+    while (performance.now() < deadline) {
+      const r = await health(base);
+      if (typeof r === 'string') tally.fail(r);
+      else {
+        tally.responses++;
+        tally.latencies.push(r);
+      }
+    }
+    tally.seconds += (performance.now() - start) / 1000;
+  };
+}
+
+/**
+ * The same health checks while PASSWORD_POSTERS clients post 128-character passwords to the
+ * reset form, each form taken once from `forms` (a link takes 10); their answers go to `posts`.
+ */
+function healthWhilePostingPasswords(base: string, forms: ResetForm[], posts: Tally): Load {
+  return async (seconds, tally) => {
+    let stop = false;
+    const start = performance.now();
+    const posters = Array.from({ length: PASSWORD_POSTERS }, async () => {
+      while (!stop) {
+        const form = forms.pop();
+        if (!form) return posts.fail(`no reset link left: raise RESET_LINKS (${RESET_LINKS})`);
+        const t = performance.now();
+        const problem = await postResetForm(base, form);
+        if (problem) posts.fail(`POST /nouveau-mot-de-passe: ${problem}`);
+        else {
+          posts.responses++;
+          posts.latencies.push(performance.now() - t);
+        }
+      }
+    });
+    await healthLoad(base)(seconds, tally);
+    stop = true;
+    await Promise.all(posters);
+    posts.seconds += (performance.now() - start) / 1000;
+  };
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -373,22 +437,27 @@ const staticTwin = (t: Target): Target => ({ ...t, path: `/bench/static/${t.expe
 
 function printReport(o: {
   dbLabel: string;
-  data: GeneratedData;
+  data: GeneratedData | null;
   generationMs: number;
   dbBytes: number;
   loadBefore: number;
   pairs: (Pair & { note: string })[];
+  passwords?: PasswordsMeasure | null;
 }) {
-  const c = o.data.counts;
   const lines: string[] = [];
   lines.push('');
   lines.push(`Palier bench — ${o.dbLabel}`);
-  lines.push(
-    `Data: ${int(c.accounts)} client accounts (${int(c.coproprietaire)} copropriétaires, ${int(c.locataire)} locataires, ${int(c.proprietaire)} propriétaires), ` +
-      `${int(c.ledgerLines)} ledger lines, ${int(c.buildings)} buildings, ${int(c.lots)} lots, ${c.managers} managers, ${int(c.users)} people holding ${int(c.userAccounts)} accounts`,
-  );
-  lines.push(`      generated in ${secs(o.generationMs)}; database size ${mb(o.dbBytes)}`);
-  if (!o.pairs.length) {
+  if (o.data) {
+    const c = o.data.counts;
+    lines.push(
+      `Data: ${int(c.accounts)} client accounts (${int(c.coproprietaire)} copropriétaires, ${int(c.locataire)} locataires, ${int(c.proprietaire)} propriétaires), ` +
+        `${int(c.ledgerLines)} ledger lines, ${int(c.buildings)} buildings, ${int(c.lots)} lots, ${c.managers} managers, ${int(c.users)} people holding ${int(c.userAccounts)} accounts`,
+    );
+    lines.push(`      generated in ${secs(o.generationMs)}; database size ${mb(o.dbBytes)}`);
+  } else {
+    lines.push('Data: none generated (only parts that make their own)');
+  }
+  if (!o.pairs.length && !o.passwords) {
     console.log(lines.join('\n'));
     return;
   }
@@ -402,7 +471,7 @@ function printReport(o: {
   lines.push('');
   const cols = (label: string, rps: string, p50: string, p99: string, size: string, bad: string) =>
     `${label.padEnd(48)}${rps.padStart(10)}${p50.padStart(11)}${p99.padStart(11)}${size.padStart(10)}${bad.padStart(6)}`;
-  lines.push(cols('', 'req/s', 'p50', 'p99', 'bytes', 'bad'));
+  if (o.pairs.length) lines.push(cols('', 'req/s', 'p50', 'p99', 'bytes', 'bad'));
   for (const p of o.pairs) {
     for (const m of [p.target, p.baseline]) {
       lines.push(cols(m.label, int(m.rps), ms(m.p50), ms(m.p99), m.bytes === null ? '' : int(m.bytes), String(m.bad)));
@@ -410,6 +479,20 @@ function printReport(o: {
     const spread = `${Math.min(...p.sliceRatios).toFixed(2)}–${Math.max(...p.sliceRatios).toFixed(2)}`;
     lines.push(
       `${'  → ratio'.padEnd(48)}${(p.target.rps / p.baseline.rps).toFixed(2).padStart(10)}   (slices ${spread}) ${p.note}`,
+    );
+    lines.push('');
+  }
+  if (o.passwords) {
+    const { loaded, idle, posts } = o.passwords;
+    lines.push(
+      `health check /sante while ${PASSWORD_POSTERS} clients post 128-character passwords to /nouveau-mot-de-passe:`,
+    );
+    lines.push(
+      `  p50 ${ms(loaded.p50)}, p99 ${ms(loaded.p99)} (${int(loaded.responses)} checks) vs idle p50 ${ms(idle.p50)}, p99 ${ms(idle.p99)} (${int(idle.responses)} checks)`,
+    );
+    lines.push(
+      `  → ratio p50 ${(loaded.p50 / idle.p50).toFixed(2)}, p99 ${(loaded.p99 / idle.p99).toFixed(2)}; ` +
+        `meanwhile ${int(posts.responses)} passwords refused (${posts.rps.toFixed(1)}/s, each answered in p50 ${ms(posts.p50)}, p99 ${ms(posts.p99)}), ${posts.bad} bad`,
     );
     lines.push('');
   }
@@ -422,18 +505,26 @@ function printReport(o: {
   console.log(lines.join('\n'));
 }
 
+interface PasswordsMeasure {
+  loaded: Measure;
+  idle: Measure;
+  posts: Measure;
+}
+
 /** The ratios against same-run baselines, on the bench server (bench/server.ts). */
 async function measureRatios(o: {
   dataDir: string;
   databaseUrl: string;
-  data: GeneratedData;
+  data: GeneratedData | null;
   passwordHash: string;
   onServer: (child: ChildProcess) => void;
-}): Promise<{ pairs: (Pair & { note: string })[]; loadBefore: number }> {
+}): Promise<{ pairs: (Pair & { note: string })[]; loadBefore: number; passwords: PasswordsMeasure | null }> {
   const server = await startServer({ dataDir: o.dataDir, databaseUrl: o.databaseUrl });
   o.onServer(server.child);
   const base = server.base;
-  const { data, passwordHash } = o;
+  const { passwordHash } = o;
+  // Only the password part runs without the generated agency.
+  const data = o.data ?? ({ homePeople: [], statementTargets: [], loginPeople: [] } as unknown as GeneratedData);
 
   // Sessions as a browser holds them: one login per person, through HTTP.
   const cookieOf = new Map<number, string>();
@@ -513,7 +604,26 @@ async function measureRatios(o: {
     );
     pairs.push({ ...pair, note: `${targets.length} people, each login a new session` });
   }
-  return { pairs, loadBefore };
+  let passwords: PasswordsMeasure | null = null;
+  if (ONLY.has('passwords')) {
+    const tokens = await createResetLinks(o.databaseUrl, RESET_LINKS, passwordHash);
+    const forms: ResetForm[] = [];
+    for (const token of tokens) {
+      const form = await resetForm(base, token, ADVERSARIAL_PASSWORD);
+      for (let i = 0; i < POSTS_PER_LINK; i++) forms.push(form);
+    }
+    const posts = new Tally();
+    const pair = await compare(
+      {
+        label: `/sante while ${PASSWORD_POSTERS} post passwords`,
+        load: healthWhilePostingPasswords(base, forms, posts),
+        bytes: null,
+      },
+      { label: '  /sante idle', load: healthLoad(base), bytes: null },
+    );
+    passwords = { loaded: pair.target, idle: pair.baseline, posts: posts.measure('password posts', null) };
+  }
+  return { pairs, loadBefore, passwords };
 }
 
 async function main() {
@@ -541,20 +651,22 @@ async function main() {
     await migrateToLatest(migrating);
     await migrating.destroy();
     const passwordHash = await hashPassword(PASSWORD);
-    const data = await generate({
-      dialect: dialectOf(benchDb.url),
-      target: benchDb.url.replace(/^sqlite:/, ''),
-      hmacKey: secrets.hmacKey,
-      passwordHash,
-      soakPeople: SOAK_CLIENTS,
-    });
+    const data = [...ONLY].some((p) => DATA_PARTS.has(p))
+      ? await generate({
+          dialect: dialectOf(benchDb.url),
+          target: benchDb.url.replace(/^sqlite:/, ''),
+          hmacKey: secrets.hmacKey,
+          passwordHash,
+          soakPeople: SOAK_CLIENTS,
+        })
+      : null;
     const generationMs = performance.now() - t0;
     const dbBytes = await benchDb.size();
-    console.log(`  ${int(data.counts.ledgerLines)} ledger lines in ${secs(generationMs)}, ${mb(dbBytes)}`);
+    if (data) console.log(`  ${int(data.counts.ledgerLines)} ledger lines in ${secs(generationMs)}, ${mb(dbBytes)}`);
 
     const ratioParts = PARTS.filter((p) => p !== 'soak' && ONLY.has(p));
     if (ratioParts.length) {
-      const { pairs, loadBefore } = await measureRatios({
+      const { pairs, loadBefore, passwords } = await measureRatios({
         dataDir,
         databaseUrl: benchDb.url,
         data,
@@ -564,8 +676,10 @@ async function main() {
       // The bench server leaves the machine to the soak's two instances.
       if (child) await stopServer(child);
       child = null;
-      printReport({ dbLabel: benchDb.label, data, generationMs, dbBytes, loadBefore, pairs });
-      const failures = pairs.flatMap((p) => [p.target, p.baseline]).filter((m) => m.bad > 0);
+      printReport({ dbLabel: benchDb.label, data, generationMs, dbBytes, loadBefore, pairs, passwords });
+      const measures = pairs.flatMap((p) => [p.target, p.baseline]);
+      if (passwords) measures.push(passwords.loaded, passwords.idle, passwords.posts);
+      const failures = measures.filter((m) => m.bad > 0);
       if (failures.length) {
         console.error('\nFAILED: unexpected answers');
         for (const m of failures) for (const s of m.badSamples) console.error(`  ${m.label.trim()}: ${s}`);
@@ -580,7 +694,7 @@ async function main() {
         dataDir,
         databaseUrl: benchDb.url,
         dbLabel: benchDb.label,
-        people: data.soakPeople,
+        people: data!.soakPeople,
         seconds: SOAK_SECONDS,
         timeoutMs: SOAK_TIMEOUT_MS,
         keepLogsIn: process.env.BENCH_SOAK_LOG_DIR ? path.resolve(process.env.BENCH_SOAK_LOG_DIR) : null,

@@ -30,19 +30,19 @@ describe('password policy', () => {
     'Le mot de passe doit contenir au moins 8 caractères dont 1 majuscule et 1 chiffre, ou au moins 15 caractères.';
   const tooLong = `Le mot de passe doit contenir au plus ${PASSWORD_MAX_LENGTH} caractères.`;
 
-  it('counts an emoji as one character, for the minimum of 8, of 15 and the maximum of 128', () => {
+  it('counts an emoji as one character, for the minimum of 8, of 15 and the maximum of 128', async () => {
     // 7 characters (11 UTF-16 units): too short, however it is stored.
-    expect(checkPassword('Lu7🌙🌞🌟🌈', none)).toEqual([tooShort]);
-    expect(checkPassword('Lu7🌙🌞🌟🌈⛵', none)).toEqual([]);
+    expect(await checkPassword('Lu7🌙🌞🌟🌈', none)).toEqual([tooShort]);
+    expect(await checkPassword('Lu7🌙🌞🌟🌈⛵', none)).toEqual([]);
     // 14 characters of anything (28 units) are not the 15 that need no uppercase or digit.
-    expect(checkPassword('🦊🐻🐼🐨🐯🦁🐮🐷🐸🐵🐔🐧🐦🐤', none)).toEqual([tooShort]);
-    expect(checkPassword('🦊🐻🐼🐨🐯🦁🐮🐷🐸🐵🐔🐧🐦🐤🦉', none)).toEqual([]);
+    expect(await checkPassword('🦊🐻🐼🐨🐯🦁🐮🐷🐸🐵🐔🐧🐦🐤', none)).toEqual([tooShort]);
+    expect(await checkPassword('🦊🐻🐼🐨🐯🦁🐮🐷🐸🐵🐔🐧🐦🐤🦉', none)).toEqual([]);
     // 100 characters (200 units) are within the maximum; 129 are not.
     const animals = [...'🦊🐻🐼🐨🐯🦁🐮🐷🐸🐵🐔🐧🐦🐤🦉🦇🐺🐗🐴🦄🐝🐛🦋🐌🐞'];
     const emojis = (n: number) => Array.from({ length: n }, (_, i) => animals[(i * 7) % animals.length]).join('');
-    expect(checkPassword(emojis(100), none)).not.toContain(tooLong);
-    expect(checkPassword(emojis(128), none)).not.toContain(tooLong);
-    expect(checkPassword(emojis(129), none)).toEqual([tooLong]);
+    expect(await checkPassword(emojis(100), none)).not.toContain(tooLong);
+    expect(await checkPassword(emojis(128), none)).not.toContain(tooLong);
+    expect(await checkPassword(emojis(129), none)).toEqual([tooLong]);
   });
 });
 

@@ -25,6 +25,13 @@ export const LIMITS = {
   resetPerEmail: { scope: 'reset:email', max: 3, windowMs: 60 * 60_000 },
   resetPerIp: { scope: 'reset:ip', max: 20, windowMs: 60 * 60_000 },
   messagePerUser: { scope: 'message:user', max: 10, windowMs: 60 * 60_000 },
+  // Every form that takes a new password scores it (tenths of a second of CPU each): a
+  // person needs a few tries, a script sending thousands would keep the scoring busy.
+  newPasswordPerLink: { scope: 'new_password:link', max: 10, windowMs: 60 * 60_000 },
+  newPasswordPerEmail: { scope: 'new_password:email', max: 20, windowMs: 60 * 60_000 },
+  newPasswordPerTicket: { scope: 'new_password:ticket', max: 10, windowMs: 60 * 60_000 },
+  newPasswordPerIp: { scope: 'new_password:ip', max: 30, windowMs: 60 * 60_000 },
+  newPasswordPerUser: { scope: 'new_password:user', max: 10, windowMs: 60 * 60_000 },
 } satisfies Record<string, Limit>;
 
 export async function recordAttempt(db: Db, limit: Limit, key: string, now: Date): Promise<void> {

@@ -4,9 +4,16 @@ import { greetingFor, renderMail } from '../../adapters/mailer/templates.tsx';
 import type { Agency } from '../../core/agency/agency.repository.ts';
 import { securityEvent } from '../../core/audit.ts';
 import { inTransaction, type Ctx } from '../../core/context.ts';
-import { LIMITS, clearAttempts, forgetAttempt, takeAttempts } from '../../core/security/attempts.ts';
+import {
+  LIMITS,
+  clearAttempts,
+  forgetAttempt,
+  retryTime,
+  takeAttempt,
+  takeAttempts,
+} from '../../core/security/attempts.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
-import { hashPassword, verifyPassword } from '../../core/security/passwords.ts';
+import { hashPassword, normalizePassword, verifyPassword } from '../../core/security/passwords.ts';
 import { endAllSessions } from '../../core/sessions/sessions.ts';
 import type { User } from '../../db/schema.ts';
 import {
@@ -154,17 +161,49 @@ export async function isResetLinkValid(ctx: Ctx, token: string): Promise<boolean
   return Boolean(await findValidToken(ctx.db, token, 'reset_password', ctx.now()));
 }
 
+/** Shown wherever a new password is chosen, once too many have been tried. */
+export const NEW_PASSWORD_LIMITED = (until: Date) =>
+  `Trop de mots de passe ont été essayés en peu de temps. Pour votre sécurité, réessayez après ${retryTime(until)}.`;
+
 export type ResetResult =
   { ok: true; userId: number } | { ok: false; invalid: true } | { ok: false; errors: Record<string, string> };
 
 export async function resetPassword(ctx: Ctx, token: string, password: string, confirm: string): Promise<ResetResult> {
-  const row = await findValidToken(ctx.db, token, 'reset_password', ctx.now());
+  const { db } = ctx;
+  const now = ctx.now();
+  const row = await findValidToken(db, token, 'reset_password', now);
   if (!row) return { ok: false, invalid: true };
-  const user = await findUserById(ctx.db, row.user_id);
+  const user = await findUserById(db, row.user_id);
   if (!user) return { ok: false, invalid: true };
-  const problems = checkPassword(password, await passwordContext(ctx, user));
+  // Counted before the password is scored, so parallel posts cannot exceed the limits. A
+  // link past its limit is spent: whoever holds it asks for a new one (itself limited).
+  const byLink = await takeAttempt(db, LIMITS.newPasswordPerLink, row.token_hash, now);
+  if (!byLink.taken) {
+    await consumeToken(db, token, now);
+    await securityEvent(ctx, {
+      action: 'reset.complete',
+      outcome: 'denied',
+      userId: user.id,
+      details: { reason: 'link_limit' },
+    });
+    return { ok: false, invalid: true };
+  }
+  const byEmail = await takeAttempt(db, LIMITS.newPasswordPerEmail, normalizeEmail(user.email), now);
+  if (!byEmail.taken) {
+    await forgetAttempt(db, byLink.id);
+    await securityEvent(ctx, {
+      action: 'reset.complete',
+      outcome: 'denied',
+      userId: user.id,
+      details: { reason: 'email_limit' },
+    });
+    return { ok: false, errors: { _form: NEW_PASSWORD_LIMITED(byEmail.lockedUntil) } };
+  }
+  const problems = await checkPassword(password, await passwordContext(ctx, user));
   if (problems.length) return { ok: false, errors: { password: problems[0]! } };
-  if (password !== confirm) return { ok: false, errors: { confirm: 'Les deux mots de passe ne sont pas identiques.' } };
+  if (normalizePassword(password) !== normalizePassword(confirm)) {
+    return { ok: false, errors: { confirm: 'Les deux mots de passe ne sont pas identiques.' } };
+  }
   const passwordHash = await hashPassword(password);
   const done = await inTransaction(ctx, async (tx) => {
     if (!(await consumeToken(tx.db, token, tx.now()))) return false;

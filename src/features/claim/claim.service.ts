@@ -9,17 +9,18 @@ import {
   clearAttempts,
   forgetAttempt,
   lockedUntil,
+  takeAttempt,
   takeAttempts,
   type Limit,
 } from '../../core/security/attempts.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
-import { hashPassword } from '../../core/security/passwords.ts';
-import { safeEqual } from '../../core/security/tokens.ts';
+import { hashPassword, normalizePassword } from '../../core/security/passwords.ts';
+import { safeEqual, sha256 } from '../../core/security/tokens.ts';
 import type { Db } from '../../db/db.ts';
 import type { ClientAccount } from '../../db/schema.ts';
 import { accountTitle } from '../accounts/accounts.presenter.ts';
 import type { Agency } from '../../core/agency/agency.repository.ts';
-import { queueEmailConfirmation } from '../auth/auth.service.ts';
+import { NEW_PASSWORD_LIMITED, queueEmailConfirmation } from '../auth/auth.service.ts';
 import { findUserByEmail, holdersOfAccount, insertUser, linkAccount } from '../users/users.repository.ts';
 import {
   createClaimTicket,
@@ -175,6 +176,39 @@ async function emailTakenAnswer(ctx: Ctx, account: ClientAccount, ticket: string
 }
 
 /**
+ * Counts one submission of step 2 (each scores a new password) before anything is checked:
+ * ten per ticket, past which the ticket is spent (the code, still unused, gives a new one,
+ * within its own limits), and thirty per client address. Returns the answer when refused.
+ */
+async function takeNewPasswordAttempt(ctx: Ctx, account: ClientAccount, ticket: string): Promise<ClaimResult | null> {
+  const { db } = ctx;
+  const now = ctx.now();
+  const byTicket = await takeAttempt(db, LIMITS.newPasswordPerTicket, sha256(ticket), now);
+  if (!byTicket.taken) {
+    await deleteTicket(db, ticket);
+    await securityEvent(ctx, {
+      action: 'claim',
+      outcome: 'denied',
+      accountId: account.id,
+      details: { reason: 'ticket_limit' },
+    });
+    return { ok: false, reason: 'invalid_ticket' };
+  }
+  const byIp = await takeAttempt(db, LIMITS.newPasswordPerIp, ctx.actor.ip ?? '', now);
+  if (!byIp.taken) {
+    await forgetAttempt(db, byTicket.id);
+    await securityEvent(ctx, {
+      action: 'claim',
+      outcome: 'denied',
+      accountId: account.id,
+      details: { reason: 'ip_limit' },
+    });
+    return { ok: false, reason: 'errors', errors: { _form: NEW_PASSWORD_LIMITED(byIp.lockedUntil) } };
+  }
+  return null;
+}
+
+/**
  * Step 2: creates the person's space. In one transaction the ticket and the still-unused
  * code are checked again, the code is marked used (conditionally: a double submit creates
  * one person only), the person is created, the account linked, and put in the outbox: the
@@ -184,11 +218,13 @@ async function emailTakenAnswer(ctx: Ctx, account: ClientAccount, ticket: string
 export async function claimAccount(ctx: Ctx, account: ClientAccount, input: ProfileInput): Promise<ClaimResult> {
   const { db } = ctx;
   const agency = await ctx.agency.get();
-  const problems = checkPassword(input.password, {
+  const limited = await takeNewPasswordAttempt(ctx, account, input.ticket);
+  if (limited) return limited;
+  const problems = await checkPassword(input.password, {
     personal: [input.firstName, input.lastName, input.email, account.reference, agency.configured ? agency.name : null],
   });
   if (problems.length) return { ok: false, reason: 'errors', errors: { password: problems[0]! } };
-  if (input.password !== input.confirm) {
+  if (normalizePassword(input.password) !== normalizePassword(input.confirm)) {
     return { ok: false, reason: 'errors', errors: { confirm: 'Les deux mots de passe ne sont pas identiques.' } };
   }
   if (await findUserByEmail(db, input.email)) return emailTakenAnswer(ctx, account, input.ticket);

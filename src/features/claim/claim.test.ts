@@ -6,7 +6,7 @@ import { createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
 import { linkIn } from '../../../test/helpers/smtp.ts';
 import { hashAccessCode } from '../../core/security/access-code.ts';
-import { retryTime } from '../../core/security/attempts.ts';
+import { LIMITS, recordAttempt, retryTime } from '../../core/security/attempts.ts';
 import { PASSWORD_RULE_TEXT } from '../../core/security/password-policy.ts';
 import { setAgency } from '../../core/agency/agency.repository.ts';
 import type { LightMyRequestResponse } from 'fastify';
@@ -340,6 +340,48 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
       ['failure', account.id, { reference: account.reference }],
     ]);
     for (const e of events) expect(e.details_json ?? '').not.toContain(typed);
+  });
+
+  it('spends a ticket on its 11th submission, creating nothing; the unused code gives a new one', async () => {
+    const account = await seedAccount(t.db, t.config, { firstName: 'Paul', lastName: 'DURAND' });
+    const c = visitor();
+    const ticket = ticketOf(await step1(c, account.reference, account.accessCode));
+    for (let i = 0; i < 10; i++) {
+      const weak = await step2(c, ticket, profile({ password: 'azerty', confirm: 'azerty' }));
+      expect(weak.statusCode).toBe(400);
+      expect(textOf(weak.body)).toContain('au moins 8 caractères');
+    }
+    const fields = profile();
+    const eleventh = await step2(c, ticket, fields);
+    expect(eleventh.statusCode).toBe(400);
+    expect(textOf(eleventh.body)).toContain('Cette page n’est plus valable');
+    expect(await usersWithEmail(fields.email)).toHaveLength(0);
+    expect((await accountRow(account.id)).access_code_used_at).toBeNull();
+    // The person starts again with the same letter.
+    const fresh = ticketOf(await step1(c, account.reference, account.accessCode));
+    expect((await step2(c, fresh, fields)).statusCode).toBe(303);
+  });
+
+  it('refuses new passwords from an address past 30 an hour, with the time to retry, keeping the ticket', async () => {
+    const account = await seedAccount(t.db, t.config, { firstName: 'Paul', lastName: 'DURAND' });
+    const c = visitor();
+    const ticket = ticketOf(await step1(c, account.reference, account.accessCode));
+    // The submissions this address already made with other tickets.
+    for (let i = 0; i < LIMITS.newPasswordPerIp.max; i++)
+      await recordAttempt(t.db, LIMITS.newPasswordPerIp, c.ip, t.clock.now);
+    const fields = profile();
+    const refused = await step2(c, ticket, fields);
+    expect(refused.statusCode).toBe(400);
+    expect(textOf(refused.body)).toContain(
+      `Trop de mots de passe ont été essayés en peu de temps. Pour votre sécurité, réessayez après ${retryTime(new Date(t.clock.now.getTime() + LIMITS.newPasswordPerIp.windowMs))}.`,
+    );
+    expect(await usersWithEmail(fields.email)).toHaveLength(0);
+    // The ticket is not spent by the address's limit.
+    expect((await c.get(`/creer-mon-espace/etape-2?ticket=${ticket}`)).statusCode).toBe(200);
+    // Once the hour has passed (the ticket lasts 30 minutes: a new one), the space is created.
+    t.clock.advance(LIMITS.newPasswordPerIp.windowMs + 60_000);
+    const fresh = ticketOf(await step1(c, account.reference, account.accessCode));
+    expect((await step2(c, fresh, fields)).statusCode).toBe(303);
   });
 
   it('shows every password policy failure beside the field', async () => {

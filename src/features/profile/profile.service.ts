@@ -13,9 +13,9 @@ import {
 } from '../../core/security/attempts.ts';
 import { currentSessionHash, endAllSessions } from '../../core/sessions/sessions.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
-import { hashPassword, verifyPassword } from '../../core/security/passwords.ts';
+import { hashPassword, normalizePassword, verifyPassword } from '../../core/security/passwords.ts';
 import type { User } from '../../db/schema.ts';
-import { passwordContext, queueEmailConfirmation } from '../auth/auth.service.ts';
+import { NEW_PASSWORD_LIMITED, passwordContext, queueEmailConfirmation } from '../auth/auth.service.ts';
 import { deleteUnusedTokens } from '../users/tokens.repository.ts';
 import { findUserById, normalizeEmail, setPassword } from '../users/users.repository.ts';
 import { pendingEmailChange, updateUserDetails, type UserDetails } from './profile.repository.ts';
@@ -189,19 +189,31 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string; confirmPassword: string },
 ): Promise<FormResult> {
   const user = await loadUser(ctx);
+  // Counted before anything is checked: each try scores a new password (see LIMITS).
+  const taken = await takeAttempt(ctx.db, LIMITS.newPasswordPerUser, String(user.id), ctx.now());
+  if (!taken.taken) {
+    await securityEvent(ctx, {
+      action: 'password.change',
+      outcome: 'denied',
+      userId: user.id,
+      details: { reason: 'new_password_limit' },
+    });
+    return { ok: false, errors: { _form: NEW_PASSWORD_LIMITED(taken.lockedUntil) }, status: 429 };
+  }
   const check = await checkCurrentPassword(ctx, user, input.currentPassword, 'password.change', 'currentPassword');
   if (!check.ok) return check;
   const agency = await ctx.agency.get();
-  const problems = checkPassword(input.newPassword, await passwordContext(ctx, user, agency));
+  const problems = await checkPassword(input.newPassword, await passwordContext(ctx, user, agency));
   if (problems.length) return { ok: false, errors: { newPassword: problems[0]! }, status: 400 };
-  if (input.newPassword === input.currentPassword) {
+  const newPassword = normalizePassword(input.newPassword);
+  if (newPassword === normalizePassword(input.currentPassword)) {
     return {
       ok: false,
       errors: { newPassword: 'Choisissez un mot de passe différent de votre mot de passe actuel.' },
       status: 400,
     };
   }
-  if (input.newPassword !== input.confirmPassword) {
+  if (newPassword !== normalizePassword(input.confirmPassword)) {
     return { ok: false, errors: { confirmPassword: 'Les deux mots de passe ne sont pas identiques.' }, status: 400 };
   }
 

@@ -395,6 +395,28 @@ describe.each(dialects)('Profil (%s)', (dialect) => {
     await loginAs(t.app, user.email, user.password);
   });
 
+  it('refuses an 11th new password within the hour, with the time to retry, changing nothing', async () => {
+    const { user, client } = await person();
+    for (let i = 0; i < LIMITS.newPasswordPerUser.max; i++) {
+      const weak = await client.submit(
+        '/profil',
+        { currentPassword: user.password, newPassword: 'azerty', confirmPassword: 'azerty' },
+        '/profil/mot-de-passe',
+      );
+      expect(weak.statusCode).toBe(400);
+    }
+    const eleventh = await client.submit(
+      '/profil',
+      { currentPassword: user.password, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD },
+      '/profil/mot-de-passe',
+    );
+    expect(eleventh.statusCode).toBe(429);
+    expect(textOf(eleventh.body)).toMatch(
+      /Trop de mots de passe ont été essayés en peu de temps\. Pour votre sécurité, réessayez après \d\d:\d\d\./,
+    );
+    await loginAs(t.app, user.email, user.password);
+  });
+
   it('keeps anonymous visitors and forged forms out', async () => {
     const anonymous = await new TestClient(t.app).get('/profil');
     expect(anonymous.statusCode).toBe(303);
