@@ -1,4 +1,7 @@
-import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { auditOperation } from '../../core/audit.ts';
 import { inTransaction, type Ctx } from '../../core/context.ts';
@@ -90,22 +93,88 @@ class ClientResolver {
 }
 
 interface Checked {
-  format: FecFormat;
   rows: number;
   period: { from: string; to: string };
   clientLines: number;
   openingLines: number;
   accounts: number;
   ignored: FecSummary['ignored'];
-  digest: string;
 }
 
 /**
- * `import fec`: the client lines of one building's FEC. The file is read three times,
- * streaming: its bytes to decide the encoding, its lines to check everything (nothing is
- * written if anything is wrong), then again to write, in one transaction, the client lines
- * in place of those the building had for the period the file covers. Lines of other periods
- * stay; importing the same file twice changes nothing.
+ * The checked client lines, one per line of a temporary file (mode 0600, deleted at the
+ * end): the writing pass reads them back instead of parsing the FEC a second time, and
+ * writes exactly what was checked even if the FEC changed meanwhile. Memory stays flat.
+ * Labels and pièces hold no tab nor line break (control characters are refused).
+ */
+class Spool {
+  private constructor(
+    private readonly dir: string,
+    readonly file: string,
+    private readonly out: WriteStream,
+  ) {}
+
+  private pending = '';
+
+  static create(): Spool {
+    const dir = mkdtempSync(path.join(tmpdir(), 'palier-fec-'));
+    const file = path.join(dir, 'lignes.tsv');
+    return new Spool(dir, file, createWriteStream(file, { mode: 0o600 }));
+  }
+
+  async add(accountId: number, l: FecLine): Promise<void> {
+    this.pending += `${accountId}\t${l.line}\t${l.date}\t${l.debitCents}\t${l.creditCents}\t${l.opening ? 1 : 0}\t${l.piece ?? ''}\t${l.label}\n`;
+    if (this.pending.length >= 1 << 16) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    const chunk = this.pending;
+    this.pending = '';
+    if (!this.out.write(chunk)) await once(this.out, 'drain');
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.out.end();
+    await once(this.out, 'finish');
+  }
+
+  /** The spooled lines, as ledger rows. */
+  async *entries(): AsyncGenerator<NewLedgerEntry> {
+    let rest = '';
+    for await (const chunk of createReadStream(this.file, { encoding: 'utf8' })) {
+      const lines = (rest + (chunk as string)).split('\n');
+      rest = lines.pop()!;
+      for (const text of lines) {
+        const f = text.split('\t');
+        yield {
+          account_id: Number(f[0]),
+          // The file line: same-day lines keep the order of the books.
+          position: Number(f[1]),
+          entry_date: f[2]!,
+          debit_cents: Number(f[3]),
+          credit_cents: Number(f[4]),
+          opening: Number(f[5]),
+          piece: f[6] || null,
+          label: f.slice(7).join('\t'),
+        };
+      }
+    }
+  }
+
+  remove(): void {
+    this.out.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `import fec`: the client lines of one building's FEC. The file is streamed, never held in
+ * memory: once over its bytes to decide the encoding, once over its lines to check
+ * everything (nothing is written if anything is wrong) while the client lines are spooled;
+ * then, in one transaction, those lines replace the ones the building had for the period
+ * the file covers (first to last EcritureDate). Lines of other periods stay; importing the
+ * same file twice changes nothing.
  */
 export async function importFec(ctx: Ctx, input: FecImportInput): Promise<FecSummary> {
   const building = await repo.findBuildingByCode(ctx.db, input.buildingCode);
@@ -120,38 +189,32 @@ export async function importFec(ctx: Ctx, input: FecImportInput): Promise<FecSum
   const resolver = new ClientResolver(await repo.clientAccountsOfBuilding(ctx.db, building.id));
   input.onProgress?.({ phase: 'encodage', lines: 0 });
   const format = fecFormat(await detectEncoding(input.open, { singleByteCharset: 'iso-8859-15' }));
-  const checked = await check(input, format, resolver, building.code);
-
-  const written = await inTransaction(ctx, async (trx) => {
-    const replaced = await repo.deleteBuildingLedgerPeriod(trx.db, building.id, checked.period);
-    const digest = await write(trx, input, format, resolver);
-    // The file must be the one checked: changed in between, it could bring lines never checked.
-    if (digest !== checked.digest) {
-      throw new AppError(
-        'import_file_changed',
-        'FEC changed while importing',
-        'Le fichier a été modifié pendant l’import : rien n’a été importé. Relancez la commande.',
-        409,
-      );
-    }
-    const summary: FecSummary = {
-      building: { code: building.code, name: building.name },
-      rows: checked.rows,
-      period: checked.period,
-      clientLines: checked.clientLines,
-      openingLines: checked.openingLines,
-      accounts: checked.accounts,
-      replaced,
-      ignored: checked.ignored,
-    };
-    await auditOperation(trx, {
-      action: 'import.fec',
-      outcome: 'success',
-      details: { ...summary, ignored: summary.ignored.map((i) => i.reference) },
+  const spool = Spool.create();
+  try {
+    const checked = await check(input, format, resolver, building.code, spool);
+    return await inTransaction(ctx, async (trx) => {
+      const replaced = await repo.deleteBuildingLedgerPeriod(trx.db, building.id, checked.period);
+      await write(trx, input, spool);
+      const summary: FecSummary = {
+        building: { code: building.code, name: building.name },
+        rows: checked.rows,
+        period: checked.period,
+        clientLines: checked.clientLines,
+        openingLines: checked.openingLines,
+        accounts: checked.accounts,
+        replaced,
+        ignored: checked.ignored,
+      };
+      await auditOperation(trx, {
+        action: 'import.fec',
+        outcome: 'success',
+        details: { ...summary, ignored: summary.ignored.map((i) => i.reference) },
+      });
+      return summary;
     });
-    return summary;
-  });
-  return written;
+  } finally {
+    spool.remove();
+  }
 }
 
 async function check(
@@ -159,9 +222,9 @@ async function check(
   format: FecFormat,
   resolver: ClientResolver,
   buildingCode: string,
+  spool: Spool,
 ): Promise<Checked> {
   const issues = new IssueCollector();
-  const hash = createHash('sha256');
   const balance = new BalanceCheck();
   const unknown = new Map<string, { line: number; lines: number }>();
   const accounts = new Set<number>();
@@ -171,7 +234,7 @@ async function check(
   let openingLines = 0;
   let from = '';
   let to = '';
-  for await (const row of readFecRows(input.open, format, hash)) {
+  for await (const row of readFecRows(input.open, format)) {
     if (cols === null) {
       cols = new FecColumns(row, format, issues);
       issues.throwIfAny();
@@ -203,8 +266,11 @@ async function check(
       clientLines++;
       if (l.opening) openingLines++;
       accounts.add(r.accountId);
+      // Nothing is spooled once the file is known to be refused.
+      if (issues.empty) await spool.add(r.accountId, l);
     }
   }
+  await spool.close();
   if (cols === null) issues.add(1, undefined, 'le fichier est vide.');
   else if (rows === 0) issues.add(1, undefined, 'le fichier ne contient aucune ligne d’écriture.');
   balance.report(issues, formatMoney);
@@ -219,50 +285,29 @@ async function check(
   }
   issues.throwIfAny();
   return {
-    format,
     rows,
     period: { from, to },
     clientLines,
     openingLines,
     accounts: accounts.size,
     ignored: [...unknown].map(([reference, u]) => ({ reference, ...u })),
-    digest: hash.digest('hex'),
   };
 }
 
-/** The second reading: the client lines, inserted in batches as they stream in. */
-async function write(trx: Ctx, input: FecImportInput, format: FecFormat, resolver: ClientResolver): Promise<string> {
-  const hash = createHash('sha256');
-  const issues = new IssueCollector();
-  let cols: FecColumns | null = null;
+/** The checked client lines, inserted in batches as they are read back. */
+async function write(trx: Ctx, input: FecImportInput, spool: Spool): Promise<void> {
   let batch: NewLedgerEntry[] = [];
-  let rows = 0;
-  for await (const row of readFecRows(input.open, format, hash)) {
-    if (cols === null) {
-      cols = new FecColumns(row, format, issues);
-      continue;
-    }
-    rows++;
-    if (rows % PROGRESS_EVERY === 0) input.onProgress?.({ phase: 'ecriture', lines: rows });
-    const l = cols.read(row, issues);
-    const r = l && resolver.resolve(l);
-    if (!l || !r || !('accountId' in r)) continue;
-    batch.push({
-      account_id: r.accountId,
-      // The file line: same-day lines keep the order of the books.
-      position: l.line,
-      entry_date: l.date,
-      label: l.label,
-      debit_cents: l.debitCents,
-      credit_cents: l.creditCents,
-      piece: l.piece,
-      opening: l.opening ? 1 : 0,
-    });
+  let written = 0;
+  for await (const entry of spool.entries()) {
+    batch.push(entry);
     if (batch.length >= repo.LEDGER_BATCH_ROWS) {
       await repo.insertLedgerEntries(trx.db, batch);
+      written += batch.length;
       batch = [];
+      if (written % (PROGRESS_EVERY * 2) < repo.LEDGER_BATCH_ROWS) {
+        input.onProgress?.({ phase: 'ecriture', lines: written });
+      }
     }
   }
   await repo.insertLedgerEntries(trx.db, batch);
-  return hash.digest('hex');
 }

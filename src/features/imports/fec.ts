@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import type { StreamEncoding } from './csv.ts';
@@ -99,17 +98,9 @@ export interface FecRow {
   values: string[];
 }
 
-/**
- * The file's records, decoded and split as they stream in: memory stays flat whatever the
- * size. `hash` receives the bytes read, so a file changed between two readings is noticed.
- */
-export async function* readFecRows(
-  source: () => Readable,
-  format: FecFormat,
-  hash?: ReturnType<typeof createHash>,
-): AsyncGenerator<FecRow> {
+/** The file's records, decoded and split as they stream in: memory stays flat whatever the size. */
+export async function* readFecRows(source: () => Readable, format: FecFormat): AsyncGenerator<FecRow> {
   const input = source();
-  if (hash) input.on('data', (chunk: Buffer) => hash.update(chunk));
   const parser = input.pipe(iconv.decodeStream(format.encoding)).pipe(
     parse({
       delimiter: format.delimiter,
