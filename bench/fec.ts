@@ -178,7 +178,7 @@ export async function runFecBench(lines: number): Promise<string[]> {
       `FEC import — SQLite; ${int(lines)} lines (${mb(statSync(file).size)}, tab-separated, CRLF), ${int(clientLines)} client lines for ${int(s.accounts)} accounts; RSS before ${mb(rssBefore)}`,
       `${''.padEnd(52)}${'lines/s'.padStart(12)}${'time'.padStart(10)}${'peak RSS'.padStart(10)}${'ratio'.padStart(8)}`,
       row('read and split only (encoding pass + csv-parse)', baseline, baseline.result),
-      row('import fec (encoding, check, write: 3 readings)', first, s.rows),
+      row('import fec (encoding pass, check and spool, write)', first, s.rows),
       row('import fec again (replaces every client line)', again, again.result.rows),
       'ratio = lines per second against reading and splitting the same file in the same run.',
     ];
