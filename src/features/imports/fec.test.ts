@@ -430,6 +430,33 @@ describe.each(dialects)('import fec on %s', (dialect) => {
     ]);
   });
 
+  it('refuses an empty file, a file that is not a FEC and a wrong Sens', async () => {
+    expect(await refusal('')).toEqual(['Ligne 1 : le fichier est vide.']);
+    expect(await refusal(`${HEADER.join('\t')}\r\n`)).toEqual([
+      'Ligne 1 : le fichier ne contient aucune ligne d’écriture.',
+    ]);
+    expect(await refusal('reference;date;libelle;debit;credit\n10001;01/01/2024;Appel;10;\n')).toEqual([
+      'Ligne 1 : la première ligne n’est pas l’en-tête d’un FEC (séparateur « ; » détecté) : attendu JournalCode, JournalLib, EcritureNum, EcritureDate, CompteNum…',
+    ]);
+    const header = HEADER.map((h) => (h === 'Debit' ? 'Montant' : h === 'Credit' ? 'Sens' : h));
+    const v = values({ j: 'AC', num: '1', date: '20240115', compte: '450000', aux: '10001', lib: 'Appel' });
+    v.splice(11, 2, '10,00', 'X');
+    expect(await refusal(`${header.join('|')}\n${v.join('|')}\n`)).toEqual([
+      'Ligne 2, colonne « Sens » : « X » : le sens est D (débit) ou C (crédit).',
+    ]);
+  });
+
+  it('refuses a compte_comptable that is not an account number in the référentiel', async () => {
+    const err = await importReferentiel(
+      t.db,
+      config,
+      Buffer.from('type;reference;nom;immeuble_code;compte_comptable\ncopropriétaire;10009;Blanc;IMM1;DUPONT\n'),
+    ).catch((e: unknown) => e);
+    expect((err as ImportError).lines).toEqual([
+      'Ligne 2, colonne « compte_comptable » : « DUPONT » n’est pas un numéro de compte (3 chiffres puis des chiffres ou des lettres, par exemple 4501002).',
+    ]);
+  });
+
   it('refuses unknown client references, listing them, or skips them with ignoreUnknown', async () => {
     const file = fecText([
       { j: 'AC', num: '1', date: '20240115', compte: '450000', aux: '10001', lib: 'Appel', debit: '10,00' },
