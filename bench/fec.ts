@@ -16,7 +16,7 @@ import { createContext } from '../src/core/context.ts';
 import { createDb, migrateToLatest } from '../src/db/db.ts';
 import { detectEncoding } from '../src/features/imports/csv.ts';
 import { fecFormat, readFecRows } from '../src/features/imports/fec.ts';
-import { importFec, type FecSummary } from '../src/features/imports/fec.service.ts';
+import { importFec, type FecProgress, type FecSummary } from '../src/features/imports/fec.service.ts';
 import { importReferentiel } from '../src/features/imports/imports.service.ts';
 
 const COPROPRIETAIRES = 1_500;
@@ -163,9 +163,31 @@ export async function runFecBench(lines: number): Promise<string[]> {
       for await (const _row of readFecRows(open, format)) n++;
       return n - 1;
     });
-    const first = await withPeakRss(() => importFec(ctx, { open, buildingCode: 'GRAND' }));
+    // When each phase starts, to tell reading and checking from writing.
+    const phases = (): { onProgress: (p: FecProgress) => void; times: Map<string, number> } => {
+      const times = new Map<string, number>();
+      return {
+        times,
+        onProgress: (p) => {
+          if (!times.has(p.phase)) times.set(p.phase, performance.now());
+        },
+      };
+    };
+    const firstPhases = phases();
+    const first = await withPeakRss(() =>
+      importFec(ctx, { open, buildingCode: 'GRAND', onProgress: firstPhases.onProgress }),
+    );
+    const firstEnd = performance.now();
     // The same file again: every client line of the period is deleted and written again.
-    const again = await withPeakRss(() => importFec(ctx, { open, buildingCode: 'GRAND' }));
+    const againPhases = phases();
+    const again = await withPeakRss(() =>
+      importFec(ctx, { open, buildingCode: 'GRAND', onProgress: againPhases.onProgress }),
+    );
+    const againEnd = performance.now();
+    const split = (p: ReturnType<typeof phases>, end: number) => {
+      const t = (k: string) => p.times.get(k) ?? end;
+      return `encoding pass ${((t('verification') - t('encodage')) / 1000).toFixed(1)} s, check and spool ${((t('ecriture') - t('verification')) / 1000).toFixed(1)} s, delete and write ${((end - t('ecriture')) / 1000).toFixed(1)} s`;
+    };
     await db.destroy();
 
     const lps = (n: number, ms: number) => (n / ms) * 1000;
@@ -180,6 +202,8 @@ export async function runFecBench(lines: number): Promise<string[]> {
       row('read and split only (encoding pass + csv-parse)', baseline, baseline.result),
       row('import fec (encoding pass, check and spool, write)', first, s.rows),
       row('import fec again (replaces every client line)', again, again.result.rows),
+      `  first: ${split(firstPhases, firstEnd)}`,
+      `  again: ${split(againPhases, againEnd)}`,
       'ratio = lines per second against reading and splitting the same file in the same run.',
     ];
   } finally {

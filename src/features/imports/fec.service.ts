@@ -193,6 +193,7 @@ export async function importFec(ctx: Ctx, input: FecImportInput): Promise<FecSum
   try {
     const checked = await check(input, format, resolver, building.code, spool);
     return await inTransaction(ctx, async (trx) => {
+      input.onProgress?.({ phase: 'ecriture', lines: 0 });
       const replaced = await repo.deleteBuildingLedgerPeriod(trx.db, building.id, checked.period);
       await write(trx, input, spool);
       const summary: FecSummary = {
@@ -234,6 +235,7 @@ async function check(
   let openingLines = 0;
   let from = '';
   let to = '';
+  input.onProgress?.({ phase: 'verification', lines: 0 });
   for await (const row of readFecRows(input.open, format)) {
     if (cols === null) {
       cols = new FecColumns(row, format, issues);

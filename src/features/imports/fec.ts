@@ -328,9 +328,14 @@ export function isClientAccount(compteNum: string): boolean {
   return compteNum.startsWith('450') || compteNum.startsWith('411');
 }
 
-/** Every écriture (EcritureNum within its journal) must balance: debits = credits. */
+/**
+ * Every écriture (EcritureNum within its journal) must balance: debits = credits. Only the
+ * écritures not balanced so far are kept: one that comes back to zero is forgotten (sums
+ * add up, so lines of it further down are still checked), so memory stays small whatever
+ * the file's size. An imbalance is reported on the first line since it was last balanced.
+ */
 export class BalanceCheck {
-  private readonly entries = new Map<string, { line: number; journal: string; num: string; sum: number }>();
+  private readonly open = new Map<string, { line: number; journal: string; num: string; sum: number }>();
   /** Écritures with a line in error: that error is reported, an imbalance would only repeat it. */
   private readonly spoiled = new Set<string>();
 
@@ -340,20 +345,18 @@ export class BalanceCheck {
 
   add(l: FecLine): void {
     const key = `${l.journalCode}\u0000${l.ecritureNum}`;
-    const e = this.entries.get(key);
-    if (e) e.sum += l.debitCents - l.creditCents;
-    else
-      this.entries.set(key, {
-        line: l.line,
-        journal: l.journalCode,
-        num: l.ecritureNum,
-        sum: l.debitCents - l.creditCents,
-      });
+    const amount = l.debitCents - l.creditCents;
+    const e = this.open.get(key);
+    if (!e) {
+      if (amount !== 0) this.open.set(key, { line: l.line, journal: l.journalCode, num: l.ecritureNum, sum: amount });
+    } else if ((e.sum += amount) === 0) {
+      this.open.delete(key);
+    }
   }
 
   report(issues: IssueCollector, money: (cents: number) => string): void {
-    for (const [key, e] of this.entries) {
-      if (e.sum === 0 || this.spoiled.has(key)) continue;
+    for (const [key, e] of this.open) {
+      if (this.spoiled.has(key)) continue;
       issues.add(
         e.line,
         undefined,
