@@ -122,9 +122,10 @@ class Spool {
     return new Spool(dir, file, createWriteStream(file, { mode: 0o600 }));
   }
 
-  async add(accountId: number, l: FecLine): Promise<void> {
+  /** A promise only when the buffer is written out, so most lines cost no await. */
+  add(accountId: number, l: FecLine): Promise<void> | undefined {
     this.pending += `${accountId}\t${l.line}\t${l.date}\t${l.debitCents}\t${l.creditCents}\t${l.opening ? 1 : 0}\t${l.piece ?? ''}\t${l.label}\n`;
-    if (this.pending.length >= 1 << 16) await this.flush();
+    return this.pending.length >= 1 << 16 ? this.flush() : undefined;
   }
 
   private async flush(): Promise<void> {
@@ -269,7 +270,10 @@ async function check(
       if (l.opening) openingLines++;
       accounts.add(r.accountId);
       // Nothing is spooled once the file is known to be refused.
-      if (issues.empty) await spool.add(r.accountId, l);
+      if (issues.empty) {
+        const flushing = spool.add(r.accountId, l);
+        if (flushing) await flushing;
+      }
     }
   }
   await spool.close();

@@ -140,6 +140,9 @@ export interface FecLine {
 /** The header of a FEC file, mapped to the standard columns. */
 export class FecColumns {
   private readonly index = new Map<FecColumn, number>();
+  /** A FEC repeats the same few dates and journals on every line: each is worked out once. */
+  private readonly dates = new Map<string, string | null>();
+  private readonly openings = new Map<string, boolean>();
   /** Values a line must have: up to the last named column. */
   readonly width: number;
   readonly amounts: 'debit-credit' | 'montant-sens';
@@ -221,7 +224,11 @@ export class FecColumns {
     const journalCode = need('journalcode');
     const ecritureNum = need('ecriturenum');
     const rawDate = need('ecrituredate');
-    const date = rawDate === '' ? null : parseFecDate(rawDate);
+    let date = rawDate === '' ? null : this.dates.get(rawDate);
+    if (date === undefined) {
+      date = parseFecDate(rawDate);
+      if (this.dates.size < 100_000) this.dates.set(rawDate, date);
+    }
     if (rawDate !== '' && date === null) err('ecrituredate', `« ${rawDate} » n’est pas une date valide (AAAAMMJJ).`);
     const compteNum = need('comptenum');
     if (compteNum !== '' && !/^\d{3}/.test(compteNum)) {
@@ -241,7 +248,12 @@ export class FecColumns {
     }
     const amounts = this.readAmounts(row, err);
     if (issues.total > before || date === null || amounts === null) return null;
-    const opening = isOpeningJournal(journalCode, journalLib);
+    const journalKey = `${journalCode}\u0000${journalLib}`;
+    let opening = this.openings.get(journalKey);
+    if (opening === undefined) {
+      opening = isOpeningJournal(journalCode, journalLib);
+      if (this.openings.size < 10_000) this.openings.set(journalKey, opening);
+    }
     return {
       line: row.line,
       journalCode,
