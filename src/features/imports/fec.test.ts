@@ -294,6 +294,26 @@ describe.each(dialects)('import fec on %s', (dialect) => {
     ]);
   });
 
+  it('reads an export that quotes every value', async () => {
+    const quoted = (l: string[]) => l.map((x) => `"${x.replace(/"/g, '""')}"`).join(';');
+    const rows = [
+      values({
+        j: 'AC',
+        num: '1',
+        date: '20240115',
+        compte: '450000',
+        aux: '10001',
+        lib: 'Appel "T1"; lot 4',
+        debit: '10,00',
+      }),
+      values({ j: 'AC', num: '1', date: '20240115', compte: '701000', lib: 'Appel', credit: '10,00' }),
+    ];
+    await run([quoted(HEADER), ...rows.map(quoted)].join('\n'));
+    expect(await clientLines(t.db)).toEqual([
+      expect.objectContaining({ label: 'Appel "T1"; lot 4', debit_cents: 1_000 }),
+    ]);
+  });
+
   it('reads a UTF-8 file with a BOM, semicolons, mixed line ends and the Montant / Sens variant', async () => {
     const header = HEADER.filter((h) => h !== 'Debit' && h !== 'Credit');
     header.splice(11, 0, 'Montant', 'Sens');
@@ -443,6 +463,11 @@ describe.each(dialects)('import fec on %s', (dialect) => {
     v.splice(11, 2, '10,00', 'X');
     expect(await refusal(`${header.join('|')}\n${v.join('|')}\n`)).toEqual([
       'Ligne 2, colonne « Sens » : « X » : le sens est D (débit) ou C (crédit).',
+    ]);
+    // An export that quotes its values must close every quote.
+    const quoted = (l: string[]) => l.map((x) => `"${x}"`).join(';');
+    expect(await refusal(`${quoted(HEADER)}\n${quoted(v).slice(0, -1)}\n`)).toEqual([
+      'Ligne 2 : guillemet mal placé ou jamais refermé.',
     ]);
   });
 

@@ -1,9 +1,9 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import type { StreamEncoding } from './csv.ts';
 import { controlCharacterIn, fold } from './fields.ts';
-import { type IssueCollector } from './import-error.ts';
+import { ImportError, type IssueCollector } from './import-error.ts';
 
 /**
  * The FEC (fichier des écritures comptables, article A47 A-1 of the Livre des procédures
@@ -100,23 +100,29 @@ export interface FecRow {
 
 /** The file's records, decoded and split as they stream in: memory stays flat whatever the size. */
 export async function* readFecRows(source: () => Readable, format: FecFormat): AsyncGenerator<FecRow> {
-  const input = source();
-  const parser = input.pipe(iconv.decodeStream(format.encoding)).pipe(
-    parse({
-      delimiter: format.delimiter,
-      quote: format.quoted ? '"' : false,
-      relax_quotes: true,
-      relax_column_count: true,
-      // CRLF, LF and CR alike, even mixed in one file.
-      record_delimiter: ['\r\n', '\n', '\r'],
-      skip_empty_lines: true,
-      skip_records_with_empty_values: true,
-      info: true,
-    }),
-  );
-  input.on('error', (err) => parser.destroy(err));
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    yield { line: info.lines, values: record };
+  const parser = parse({
+    delimiter: format.delimiter,
+    quote: format.quoted ? '"' : false,
+    relax_quotes: true,
+    relax_column_count: true,
+    // CRLF, LF and CR alike, even mixed in one file.
+    record_delimiter: ['\r\n', '\n', '\r'],
+    skip_empty_lines: true,
+    skip_records_with_empty_values: true,
+    info: true,
+  });
+  // pipeline() closes the file when reading stops early (a refused header) or fails.
+  pipeline(source(), iconv.decodeStream(format.encoding), parser, () => {});
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      yield { line: info.lines, values: record };
+    }
+  } catch (err) {
+    const e = err as { code?: string; lines?: number };
+    if (e.code?.startsWith('CSV_') && e.lines !== undefined) {
+      throw new ImportError([{ line: e.lines, message: 'guillemet mal placé ou jamais refermé.' }]);
+    }
+    throw err;
   }
 }
 
