@@ -506,6 +506,27 @@ describe.each(dialects)('import fec on %s', (dialect) => {
     expect(await balances(t.db)).toEqual({ '10001': -1_000 });
   });
 
+  it('refuses a line whose sub-account is the compte_comptable of two accounts', async () => {
+    await importReferentiel(
+      t.db,
+      config,
+      Buffer.from('type;reference;nom;immeuble_code;compte_comptable\ncopropriétaire;10002;Martin;IMM1;45010003\n'),
+    );
+    expect(await refusal(fecText(Y2024))).toEqual([
+      'Ligne 8, colonne « CompteNum » : le compte « 45010003 » est le compte_comptable de plusieurs comptes du référentiel (10002, 10003) : corrigez le référentiel.',
+    ]);
+  });
+
+  it('reports its progress phase by phase', async () => {
+    const phases: string[] = [];
+    await importFec(ctx, {
+      open: source(fecText(Y2024)),
+      buildingCode: 'IMM1',
+      onProgress: (p) => phases.push(p.phase),
+    });
+    expect(phases).toEqual(['encodage', 'verification', 'ecriture']);
+  });
+
   it('refuses an unknown building before reading the file', async () => {
     const err = await run(fecText(Y2024), { building: 'NOPE' }).catch((e: unknown) => e);
     expect((err as Error & { userMessage: string }).userMessage).toBe(
