@@ -427,6 +427,20 @@ describe.each(dialects)('import fec on %s', (dialect) => {
     ]);
   });
 
+  it('checks the balance of écritures whose lines are not next to each other', async () => {
+    const interleaved: L[] = [
+      { j: 'AC', num: '1', date: '20240115', compte: '450000', aux: '10001', lib: 'Appel', debit: '10,00' },
+      { j: 'BQ', num: '1', date: '20240115', compte: '512000', lib: 'Virement', debit: '5,00' },
+      { j: 'AC', num: '1', date: '20240115', compte: '701000', lib: 'Appel', credit: '10,00' },
+      { j: 'BQ', num: '1', date: '20240115', compte: '450000', aux: '10001', lib: 'Virement', credit: '4,00' },
+    ];
+    expect(await refusal(fecText(interleaved))).toEqual([
+      'Ligne 3 : l’écriture « 1 » du journal « BQ » n’est pas équilibrée (écart entre débits et crédits : 1,00\u00a0€).',
+    ]);
+    interleaved[3]!.credit = '5,00';
+    expect((await run(fecText(interleaved))).clientLines).toBe(2);
+  });
+
   it('refuses a bad amount, a missing column and a file mixing two encodings', async () => {
     expect(
       await refusal(

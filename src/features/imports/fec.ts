@@ -211,7 +211,9 @@ export class FecColumns {
    */
   checkWidth(row: FecRow, issues: IssueCollector): boolean {
     const n = row.values.length;
-    if (n >= this.width && row.values.slice(this.width).every((v) => v.trim() === '')) return true;
+    let extra = this.width;
+    while (extra < n && row.values[extra]!.trim() === '') extra++;
+    if (n >= this.width && extra === n) return true;
     const sep = DELIMITER_NAMES[this.format.delimiter];
     issues.add(row.line, undefined, `${n} valeurs au lieu de ${this.width} (séparateur « ${sep} »).`);
     return false;
@@ -243,36 +245,42 @@ export class FecColumns {
     const journalLib = this.get(row, 'journallib');
     const label = this.get(row, 'ecriturelib') || journalLib;
     const piece = this.get(row, 'pieceref');
-    for (const [c, v] of [
-      ['ecriturelib', label],
-      ['pieceref', piece],
-      ['compauxnum', this.get(row, 'compauxnum')],
-    ] as const) {
-      const control = controlCharacterIn(v);
-      if (control) err(c, `${control} : retirez-le du fichier.`);
-      else if (v.length > 255) err(c, 'valeur trop longue (255 caractères au plus).');
-    }
+    const compAuxNum = this.get(row, 'compauxnum');
+    checkText('ecriturelib', label, err);
+    checkText('pieceref', piece, err);
+    checkText('compauxnum', compAuxNum, err);
     const amounts = this.readAmounts(row, err);
     if (issues.total > before || date === null || amounts === null) return null;
-    const journalKey = `${journalCode}\u0000${journalLib}`;
-    let opening = this.openings.get(journalKey);
-    if (opening === undefined) {
-      opening = isOpeningJournal(journalCode, journalLib);
-      if (this.openings.size < 10_000) this.openings.set(journalKey, opening);
-    }
+    const opening = this.isOpening(journalCode, journalLib);
     return {
       line: row.line,
       journalCode,
       ecritureNum,
       date,
       compteNum,
-      compAuxNum: this.get(row, 'compauxnum'),
+      compAuxNum,
       label: opening ? 'Solde à nouveau' : label,
       piece: piece || null,
       debitCents: amounts.debit,
       creditCents: amounts.credit,
       opening,
     };
+  }
+
+  private lastJournal = { code: '', lib: '', opening: false };
+
+  /** Lines of one journal follow each other: the last answer is kept, others cached. */
+  private isOpening(code: string, lib: string): boolean {
+    const last = this.lastJournal;
+    if (code === last.code && lib === last.lib) return last.opening;
+    const key = `${code}\u0000${lib}`;
+    let opening = this.openings.get(key);
+    if (opening === undefined) {
+      opening = isOpeningJournal(code, lib);
+      if (this.openings.size < 10_000) this.openings.set(key, opening);
+    }
+    this.lastJournal = { code, lib, opening };
+    return opening;
   }
 
   /** Debit and credit in cents; a negative amount counts on the other side. */
@@ -295,6 +303,15 @@ export class FecColumns {
     if ('error' in credit) err('credit', credit.error);
     if ('error' in debit || 'error' in credit) return null;
     return sided(debit.cents, credit.cents);
+  }
+}
+
+/** A label, pièce or reference with a control character or too long is refused. */
+function checkText(c: FecColumn, v: string, err: (c: FecColumn, message: string) => void): void {
+  if (v.length > 255) err(c, 'valeur trop longue (255 caractères au plus).');
+  else {
+    const control = controlCharacterIn(v);
+    if (control) err(c, `${control} : retirez-le du fichier.`);
   }
 }
 
@@ -356,23 +373,40 @@ export class BalanceCheck {
   private readonly open = new Map<string, { line: number; journal: string; num: string; sum: number }>();
   /** Écritures with a line in error: that error is reported, an imbalance would only repeat it. */
   private readonly spoiled = new Set<string>();
+  /** The écriture of the previous line: its lines usually follow each other. */
+  private current = { journal: '', num: '', line: 0, sum: 0 };
 
   spoil(journal: string, num: string): void {
     this.spoiled.add(`${journal}\u0000${num}`);
   }
 
   add(l: FecLine): void {
-    const key = `${l.journalCode}\u0000${l.ecritureNum}`;
+    const c = this.current;
     const amount = l.debitCents - l.creditCents;
+    if (l.journalCode === c.journal && l.ecritureNum === c.num && c.line !== 0) {
+      c.sum += amount;
+      return;
+    }
+    this.settle();
+    this.current = { journal: l.journalCode, num: l.ecritureNum, line: l.line, sum: amount };
+  }
+
+  /** Adds the lines just read to their écriture's sum, kept only while it is not balanced. */
+  private settle(): void {
+    const c = this.current;
+    if (c.line === 0) return;
+    const key = `${c.journal}\u0000${c.num}`;
     const e = this.open.get(key);
     if (!e) {
-      if (amount !== 0) this.open.set(key, { line: l.line, journal: l.journalCode, num: l.ecritureNum, sum: amount });
-    } else if ((e.sum += amount) === 0) {
+      if (c.sum !== 0) this.open.set(key, { ...c });
+    } else if ((e.sum += c.sum) === 0) {
       this.open.delete(key);
     }
+    this.current = { journal: '', num: '', line: 0, sum: 0 };
   }
 
   report(issues: IssueCollector, money: (cents: number) => string): void {
+    this.settle();
     for (const [key, e] of this.open) {
       if (this.spoiled.has(key)) continue;
       issues.add(
