@@ -112,7 +112,7 @@ describe('palier CLI', () => {
       'FEC importé pour l’immeuble « BASTILLE » (Résidence Bastille)\u00a0: 13 lignes lues, du 01/01/2024 au 31/12/2024.',
     );
     expect(ok.stdout).toContain(
-      'Lignes des comptes clients\u00a0: 7 pour 3 comptes, dont 2 soldes à nouveau\u00a0; 0 ligne précédente remplacée sur cette période.',
+      'Lignes des comptes clients\u00a0: 7 pour 3 comptes, dont 2 soldes à nouveau\u202f; 0 ligne précédente remplacée sur cette période.',
     );
     expect(await count('ledger_entries')).toBe(7);
     const again = await run(['import', 'fec', fec, '--immeuble', 'BASTILLE'], env);

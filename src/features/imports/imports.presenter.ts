@@ -35,7 +35,7 @@ export function describeEcrituresSummary(s: EcrituresSummary): string[] {
 export function describeFecSummary(s: FecSummary): string[] {
   const lines = [
     `FEC importé pour l’immeuble « ${s.building.code} » (${s.building.name})\u00a0: ${n(s.rows, 'ligne lue', 'lignes lues')}, du ${formatDate(s.period.from)} au ${formatDate(s.period.to)}.`,
-    `  Lignes des comptes clients\u00a0: ${integer.format(s.clientLines)} pour ${n(s.accounts, 'compte', 'comptes')}, dont ${n(s.openingLines, 'solde à nouveau', 'soldes à nouveau')}\u00a0; ${n(s.replaced, 'ligne précédente remplacée', 'lignes précédentes remplacées')} sur cette période.`,
+    `  Lignes des comptes clients\u00a0: ${integer.format(s.clientLines)} pour ${n(s.accounts, 'compte', 'comptes')}, dont ${n(s.openingLines, 'solde à nouveau', 'soldes à nouveau')}\u202f; ${n(s.replaced, 'ligne précédente remplacée', 'lignes précédentes remplacées')} sur cette période.`,
   ];
   if (s.ignored.length > 0) {
     lines.push(`  Comptes inconnus ignorés (${integer.format(s.ignored.length)})\u00a0:`);
