@@ -1,9 +1,11 @@
 /**
  * FEC import speed (`npm run bench`, alone with BENCH_ONLY=fec): a generated FEC of
  * BENCH_FEC_LINES lines (500 000) for one big building, imported into a fresh SQLite
- * database, as lines per second and as a ratio against reading and splitting the same file
- * (decoding and csv-parse, the import's own reader) without checking or storing anything,
- * in the same run (read alone before and after the first import, mean of both). Peak memory is the largest process.memoryUsage().rss sampled every 20 ms.
+ * database (PostgreSQL with BENCH_DATABASE_URL), as lines per second and as a ratio against
+ * reading and splitting the same file (decoding and csv-parse, the import's own reader)
+ * without checking or storing anything, in the same run (read alone before and after the
+ * first import, mean of both). Peak memory is the largest process.memoryUsage().rss sampled
+ * every 20 ms.
  */
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
@@ -137,12 +139,19 @@ const int = (n: number) =>
     .replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-export async function runFecBench(lines: number): Promise<string[]> {
+/** The database the import writes to: a fresh SQLite file, or a PostgreSQL database made for the run. */
+export interface FecBenchDb {
+  url: string;
+  label: string;
+}
+
+export async function runFecBench(lines: number, target?: FecBenchDb): Promise<string[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'palier-bench-fec-'));
   try {
     const file = path.join(dir, 'grand-ensemble.fec.txt');
     const { clientLines } = await writeFec(file, lines);
-    const db = createDb(`sqlite:${path.join(dir, 'palier.sqlite')}`);
+    const dbUrl = target?.url ?? `sqlite:${path.join(dir, 'palier.sqlite')}`;
+    const db = createDb(dbUrl);
     await migrateToLatest(db);
     const config = { secrets: { hmacKey: 'bench', encryptionKey: 'bench' } };
     await importReferentiel(db, config, referentiel());
@@ -207,7 +216,7 @@ export async function runFecBench(lines: number): Promise<string[]> {
       `${label.padEnd(52)}${int(lps(n, m.ms)).padStart(12)}${`${(m.ms / 1000).toFixed(1)} s`.padStart(10)}${mb(m.peak).padStart(10)}${(lps(n, m.ms) / baseLps).toFixed(2).padStart(8)}`;
     return [
       '',
-      `FEC import — SQLite; ${int(lines)} lines (${mb(statSync(file).size)}, tab-separated, CRLF), ${int(clientLines)} client lines for ${int(s.accounts)} accounts; RSS before ${mb(rssBefore)}`,
+      `FEC import — ${target?.label ?? 'SQLite'}; ${int(lines)} lines (${mb(statSync(file).size)}, tab-separated, CRLF), ${int(clientLines)} client lines for ${int(s.accounts)} accounts; RSS before ${mb(rssBefore)}`,
       `${''.padEnd(52)}${'lines/s'.padStart(12)}${'time'.padStart(10)}${'peak RSS'.padStart(10)}${'ratio'.padStart(8)}`,
       row('read and split only (encoding pass + csv-parse), mean', baseline, baseline.result),
       `  read and split only: ${(baseline1.ms / 1000).toFixed(1)} s before the first import, ${(baseline2.ms / 1000).toFixed(1)} s after it`,
