@@ -30,7 +30,10 @@
  * BENCH_CONNECTIONS (10), BENCH_ROUNDS (4), BENCH_DATABASE_URL (unset: SQLite),
  * BENCH_SOAK_SECONDS (60), BENCH_SOAK_CLIENTS (200), BENCH_SOAK_TIMEOUT_SECONDS (10),
  * BENCH_SOAK_LOG_DIR (unset: the instances' logs are deleted with the temporary DATA_DIR),
- * BENCH_ONLY (home,statement,login,passwords,soak).
+ * BENCH_ONLY (home,statement,login,passwords,soak,fec).
+ * 5. The FEC import (bench/fec.ts): a generated FEC of BENCH_FEC_LINES lines (500 000), lines
+ *    per second against reading and splitting the same file, and peak memory.
+ *    `BENCH_ONLY=fec npm run bench` runs it alone, without generating the agency.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -56,6 +59,7 @@ import {
   type ResetForm,
 } from './passwords.ts';
 import type { Argon2Request, Argon2Result, ServerArgs, ServerMessage } from './server.ts';
+import { runFecBench } from './fec.ts';
 import { runSoak, stopSoakInstances } from './soak.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -78,12 +82,13 @@ const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL || null;
 const SOAK_SECONDS = positiveNumber('BENCH_SOAK_SECONDS', 60);
 const SOAK_CLIENTS = Math.round(positiveNumber('BENCH_SOAK_CLIENTS', 200));
 const SOAK_TIMEOUT_MS = positiveNumber('BENCH_SOAK_TIMEOUT_SECONDS', 10) * 1000;
-const PARTS = ['home', 'statement', 'login', 'passwords', 'soak'] as const;
+const PARTS = ['home', 'statement', 'login', 'passwords', 'soak', 'fec'] as const;
 /** The parts that need the generated agency (10 000 accounts, 1 000 000 ledger lines). */
 const DATA_PARTS = new Set<string>(['home', 'statement', 'login', 'soak']);
 /** Clients posting new passwords at once, and the reset links made for them (10 posts each). */
 const PASSWORD_POSTERS = 20;
 const RESET_LINKS = 100;
+const FEC_LINES = Math.round(positiveNumber('BENCH_FEC_LINES', 500_000));
 /** BENCH_ONLY=login (or home,statement…, or soak) runs part of the bench, for working on one page. */
 const ONLY = new Set((process.env.BENCH_ONLY || PARTS.join(',')).split(',').map((s) => s.trim()));
 for (const part of ONLY)
@@ -643,6 +648,18 @@ async function main() {
   });
 
   try {
+    if (ONLY.has('fec')) {
+      console.log(`FEC import: generating ${int(FEC_LINES)} lines…`);
+      // Its own database, dropped afterwards: the import would otherwise change the agency measured below.
+      const fecDb = PG_ADMIN_URL ? await createBenchDb(dataDir) : null;
+      try {
+        console.log((await runFecBench(FEC_LINES, fecDb ?? undefined)).join('\n'));
+      } finally {
+        await fecDb?.drop();
+      }
+      // Nothing else to generate when it runs alone.
+      if (ONLY.size === 1) return;
+    }
     benchDb = await createBenchDb(dataDir);
     const secrets = writeNewSecrets(dataDir);
     console.log(`Generating data in ${benchDb.label} (DATA_DIR ${dataDir})…`);

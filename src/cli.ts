@@ -1,4 +1,13 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -14,7 +23,12 @@ import { createContext } from './core/context.ts';
 import { MAX_LOGO_BYTES, updateAgency, type AgencyInput } from './features/agency/agency.service.ts';
 import { loadDemo } from './features/imports/demo.ts';
 import { ImportError } from './features/imports/import-error.ts';
-import { describeEcrituresSummary, describeReferentielSummary } from './features/imports/imports.presenter.ts';
+import {
+  describeEcrituresSummary,
+  describeFecSummary,
+  describeReferentielSummary,
+} from './features/imports/imports.presenter.ts';
+import { importFec, type FecProgress } from './features/imports/fec.service.ts';
 import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './features/imports/imports.service.ts';
 import { describeBackup, describeRestore } from './features/backup/backup.presenter.ts';
 import { createBackup, restoreBackup } from './features/backup/backup.service.ts';
@@ -32,6 +46,11 @@ Usage : npx palier <commande> [options]
 
   import referentiel FICHIER   Importe les comptes, immeubles, lots et gestionnaires (CSV).
   import ecritures FICHIER     Importe les écritures : remplace celles des comptes présents dans le fichier.
+  import fec FICHIER --immeuble CODE
+                               Importe le FEC (fichier des écritures comptables) d’une copropriété : ses lignes
+                               de comptes clients (450…, 411…) remplacent celles de l’immeuble sur la période
+                               du fichier (première à dernière EcritureDate).
+      --ignorer-inconnus         ignore les lignes des comptes clients absents du référentiel (et les liste)
   codes export FICHIER         Écrit « reference;code_acces » pour chaque code créé par Palier et pas encore utilisé.
   agence [options]             Affiche ou définit l’identité de l’agence :
       --nom TEXTE                nom du cabinet (obligatoire la première fois)
@@ -65,8 +84,12 @@ une ligne d’en-tête ; colonnes dans n’importe quel ordre.
   referentiel : type, reference, code_acces, civilite, nom, prenom, email, telephone, adresse,
     code_postal, ville, immeuble_code, immeuble_nom, immeuble_adresse, immeuble_code_postal,
     immeuble_ville, lot_numero, lot_type, lot_description, tantiemes, conseil_syndical,
-    gestionnaire_nom, gestionnaire_email, gestionnaire_telephone
+    gestionnaire_nom, gestionnaire_email, gestionnaire_telephone, compte_comptable
   ecritures : reference, date (JJ/MM/AAAA ou AAAA-MM-JJ), libelle, debit, credit, piece
+FEC : séparateur tabulation, « | » ou « ; », UTF-8 ou ISO-8859-15, en-tête normalisé (JournalCode,
+  JournalLib, EcritureNum, EcritureDate, CompteNum, CompteLib, CompAuxNum, CompAuxLib, PieceRef,
+  PieceDate, EcritureLib, Debit, Credit ou Montant et Sens, EcritureLet, DateLet, ValidDate,
+  Montantdevise, Idevise), dates AAAAMMJJ, montants 1378,20 ; chaque écriture doit être équilibrée.
 Un fichier comportant une erreur est refusé en entier : rien n’est importé.
 
 Environnement : DATA_DIR (./data), DATABASE_URL (SQLite dans DATA_DIR par défaut,
@@ -133,12 +156,23 @@ async function importing(file: string, io: Io, run: () => Promise<string[]>): Pr
 }
 
 const importCommand: Command = async (args, { config, io }) => {
-  const { positionals } = parse(args, {}, 2);
+  const { positionals, values } = parse(
+    args,
+    { immeuble: { type: 'string' }, 'ignorer-inconnus': { type: 'boolean' } },
+    2,
+  );
   const [kind, file] = positionals as [string, string];
+  if (kind === 'fec') {
+    await importFecCommand(file, values.immeuble, values['ignorer-inconnus'] === true, { config, io });
+    return;
+  }
   if (kind !== 'referentiel' && kind !== 'ecritures') {
     throw new UsageError(
-      `« import ${kind} » : attendu « import referentiel FICHIER » ou « import ecritures FICHIER ».`,
+      `« import ${kind} » : attendu « import referentiel FICHIER », « import ecritures FICHIER » ou « import fec FICHIER --immeuble CODE ».`,
     );
+  }
+  if (values.immeuble !== undefined || values['ignorer-inconnus'] !== undefined) {
+    throw new UsageError('--immeuble et --ignorer-inconnus ne servent qu’à « import fec ».');
   }
   const buffer = readInput(file);
   await withDb(config, (db, config) =>
@@ -149,6 +183,73 @@ const importCommand: Command = async (args, { config, io }) => {
     ),
   );
 };
+
+const PHASES: Record<FecProgress['phase'], string> = {
+  encodage: 'lecture de l’encodage',
+  verification: 'vérification',
+  ecriture: 'écriture',
+};
+
+/**
+ * Progress of a long import on stderr: one line rewritten in place on a terminal, otherwise a
+ * line every 100 000 lines (a log file should not fill with carriage returns).
+ */
+function progressReporter(): { report: (p: FecProgress) => void; done: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let shown = false;
+  let last = 0;
+  const integer = new Intl.NumberFormat('fr-FR');
+  return {
+    report(p) {
+      const text = `Import FEC\u00a0: ${PHASES[p.phase]}${p.lines > 0 ? `, ${integer.format(p.lines)} lignes` : '…'}`;
+      if (tty) {
+        const now = Date.now();
+        if (now - last < 200 && p.lines > 0) return;
+        last = now;
+        process.stderr.write(`\r\x1b[K${text}`);
+        shown = true;
+      } else if (p.lines > 0 && p.lines % 100_000 === 0) {
+        process.stderr.write(`${text}\n`);
+      }
+    },
+    done() {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+async function importFecCommand(
+  file: string,
+  buildingCode: string | undefined,
+  ignoreUnknown: boolean,
+  { config, io }: { config: BootConfig; io: Io },
+): Promise<void> {
+  if (!buildingCode?.trim()) throw new UsageError('« import fec » demande l’immeuble : --immeuble CODE.');
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`fichier introuvable : ${file}`);
+  const progress = progressReporter();
+  await withDb(config, (db, config) =>
+    importing(file, io, async () => {
+      const ctx = createContext({
+        db,
+        config,
+        agency: agencyIdentity(db),
+        actor: { kind: 'staff', name: 'cli', ip: null },
+      });
+      try {
+        return describeFecSummary(
+          await importFec(ctx, {
+            open: () => createReadStream(file),
+            buildingCode: buildingCode.trim(),
+            ignoreUnknown,
+            onProgress: progress.report,
+          }),
+        );
+      } finally {
+        progress.done();
+      }
+    }),
+  );
+}
 
 const codesCommand: Command = async (args, { config, io }) => {
   const { positionals } = parse(args, {}, 2);

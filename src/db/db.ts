@@ -6,6 +6,8 @@ import * as createCoreTables from './migrations/202611281930_create-core-tables.
 import * as createJobs from './migrations/202611282000_create-jobs.ts';
 import * as addReferenceKey from './migrations/202612030720_add-reference-key.ts';
 import * as addPurgeSlotIndex from './migrations/202612030721_add-purge-slot-index.ts';
+import * as addAccountLedgerAccount from './migrations/202612030740_add-account-ledger-account.ts';
+import * as addLedgerEntryOpening from './migrations/202612030741_add-ledger-entry-opening.ts';
 import type { Database as Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -20,6 +22,8 @@ const migrations: Record<string, Migration> = {
   '202611282000_create-jobs': createJobs,
   '202612030720_add-reference-key': addReferenceKey,
   '202612030721_add-purge-slot-index': addPurgeSlotIndex,
+  '202612030740_add-account-ledger-account': addAccountLedgerAccount,
+  '202612030741_add-ledger-entry-opening': addLedgerEntryOpening,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -84,6 +84,8 @@ export interface ClientAccountsTable {
   access_code_issued_at: string | null;
   /** Set when the code has claimed or attached the account: codes are single use. */
   access_code_used_at: string | null;
+  /** FEC CompteNum of the co-owner's own sub-account, for lines without CompAuxNum (`compte_comptable`). */
+  ledger_account: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -103,6 +105,8 @@ export interface LedgerEntriesTable {
   debit_cents: number;
   credit_cents: number;
   piece: string | null;
+  /** 1 for an à-nouveau: it carries the balance of every line dated before it, which it supersedes. */
+  opening: Generated<number>;
 }
 
 export interface UsersTable {

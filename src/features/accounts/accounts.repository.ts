@@ -53,18 +53,31 @@ export function accountsOfUser(db: Db, userId: number) {
     .execute();
 }
 
-/** Balance = credits − debits; negative means the client owes money (solde débiteur). */
+/**
+ * Balance = credits − debits; negative means the client owes money (solde débiteur). An
+ * à-nouveau carries the balance of everything dated before it: only the lines from an
+ * account's last à-nouveau on count (all of them when it has none). One query.
+ */
 export async function balancesOf(db: Db, accountIds: number[]): Promise<Map<number, number>> {
   if (accountIds.length === 0) return new Map();
-  const rows = await db
+  const since = db
     .selectFrom('ledger_entries')
-    .select((eb) => [
-      'account_id',
-      eb.fn.sum<number>('credit_cents').as('credits'),
-      eb.fn.sum<number>('debit_cents').as('debits'),
-    ])
+    .select((eb) => ['account_id', eb.fn.max('entry_date').as('since')])
     .where('account_id', 'in', accountIds)
+    .where('opening', '=', 1)
     .groupBy('account_id')
+    .as('an');
+  const rows = await db
+    .selectFrom('ledger_entries as l')
+    .leftJoin(since, 'an.account_id', 'l.account_id')
+    .select((eb) => [
+      'l.account_id',
+      eb.fn.sum<number>('l.credit_cents').as('credits'),
+      eb.fn.sum<number>('l.debit_cents').as('debits'),
+    ])
+    .where('l.account_id', 'in', accountIds)
+    .where((eb) => eb.or([eb('an.since', 'is', null), eb('l.entry_date', '>=', eb.ref('an.since'))]))
+    .groupBy('l.account_id')
     .execute();
   const out = new Map<number, number>(accountIds.map((id) => [id, 0]));
   for (const r of rows) out.set(r.account_id, Number(r.credits ?? 0) - Number(r.debits ?? 0));

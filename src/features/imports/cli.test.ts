@@ -99,6 +99,40 @@ describe('palier CLI', () => {
     expect(lines.slice(1).map((l) => l.split(';')[0])).toEqual(['10001', '30001', '40001']);
   }, 60_000);
 
+  it('imports a building’s FEC, refuses unknown co-owners unless told to skip them', async () => {
+    await run(['import', 'referentiel', path.join(FIXTURES, 'referentiel.csv')], env);
+    const fec = path.join(FIXTURES, 'fec', 'bastille-2024.txt');
+    const noBuilding = await run(['import', 'fec', fec], env);
+    expect(noBuilding.code).toBe(2);
+    expect(noBuilding.stderr).toContain('« import fec » demande l’immeuble : --immeuble CODE.');
+
+    const ok = await run(['import', 'fec', fec, '--immeuble', 'BASTILLE'], env);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(ok.stdout).toContain(
+      'FEC importé pour l’immeuble « BASTILLE » (Résidence Bastille)\u00a0: 13 lignes lues, du 01/01/2024 au 31/12/2024.',
+    );
+    expect(ok.stdout).toContain(
+      'Lignes des comptes clients\u00a0: 7 pour 3 comptes, dont 2 soldes à nouveau\u202f; 0 ligne précédente remplacée sur cette période.',
+    );
+    expect(await count('ledger_entries')).toBe(7);
+    const again = await run(['import', 'fec', fec, '--immeuble', 'BASTILLE'], env);
+    expect(again.stdout).toContain('7 lignes précédentes remplacées');
+    expect(await count('ledger_entries')).toBe(7);
+
+    const unknown = path.join(FIXTURES, 'fec', 'bastille-inconnu-iso-8859-15.txt');
+    const refused = await run(['import', 'fec', unknown, '--immeuble', 'BASTILLE'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'Ligne 3, colonne « CompAuxNum » : compte client « 10099 » inconnu dans l’immeuble « BASTILLE » (1 ligne)',
+    );
+    expect(await count('ledger_entries')).toBe(7);
+    const skipped = await run(['import', 'fec', unknown, '--immeuble', 'BASTILLE', '--ignorer-inconnus'], env);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toContain('Comptes inconnus ignorés (1)\u00a0:');
+    expect(skipped.stdout).toContain('10099 (1 ligne, première ligne 3)');
+    expect(await count('ledger_entries')).toBe(8);
+  }, 90_000);
+
   it('refuses a bad référentiel and names the line', async () => {
     const bad = path.join(dataDir, 'ref.csv');
     writeFileSync(bad, 'type;reference;nom\nlocataire;1;Petit\nbailleur;2;Roux\n');

@@ -43,30 +43,153 @@ export interface DecodeOptions {
  * stored garbled ("Saint-Ã‰grÃ¨ve"), so it is refused.
  */
 export function decodeCsv(buffer: Buffer, options: DecodeOptions = {}): string {
-  if ((buffer[0] === 0xff && buffer[1] === 0xfe) || (buffer[0] === 0xfe && buffer[1] === 0xff)) {
-    throw new ImportError([
-      {
-        line: 1,
-        message:
-          'le fichier est en UTF-16 : enregistrez-le au format « CSV UTF-8 » ou « CSV (séparateur : point-virgule) ».',
-      },
-    ]);
-  }
+  if (isUtf16(buffer)) throw utf16Error();
   if (isUtf8(buffer)) {
     const bom = buffer.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
     return buffer.subarray(bom).toString('utf8');
   }
   const { firstInvalid, multibyte } = scanUtf8(buffer);
-  if (multibyte) {
-    const { line, position } = locate(buffer, firstInvalid);
-    throw new ImportError([
-      {
-        line,
-        message: `le fichier mélange deux encodages, octet invalide en position ${position}. Enregistrez-le en UTF-8 (format « CSV UTF-8 »).`,
-      },
-    ]);
-  }
+  if (multibyte) throw mixedError(locate(buffer, firstInvalid));
   return iconv.decode(buffer, options.singleByteCharset ?? 'windows-1252');
+}
+
+function isUtf16(b: Uint8Array): boolean {
+  return (b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff);
+}
+
+function utf16Error(): ImportError {
+  return new ImportError([
+    {
+      line: 1,
+      message:
+        'le fichier est en UTF-16 : enregistrez-le au format « CSV UTF-8 » ou « CSV (séparateur : point-virgule) ».',
+    },
+  ]);
+}
+
+function mixedError({ line, position }: { line: number; position: number }): ImportError {
+  return new ImportError([
+    {
+      line,
+      message: `le fichier mélange deux encodages, octet invalide en position ${position}. Enregistrez-le en UTF-8 (format « CSV UTF-8 »).`,
+    },
+  ]);
+}
+
+/** The encoding a streamed file is decoded with, and its first line's bytes (to find the separator). */
+export interface StreamEncoding {
+  encoding: 'utf8' | SingleByteCharset;
+  /** Bytes of the first line, BOM excluded (at most 64 KiB). */
+  firstLine: Buffer;
+}
+
+/** Bytes a UTF-8 sequence starting with this lead byte takes (1 for ASCII and invalid leads). */
+function expectedLength(lead: number): number {
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 1;
+}
+
+/**
+ * The same whole-file decision as decodeCsv, for a file too large to hold in memory: one
+ * pass over its bytes, chunk by chunk (a character cut between two chunks is carried over),
+ * before any of it is decoded. `open` is called again only to locate a mixing error.
+ */
+export async function detectEncoding(
+  open: () => AsyncIterable<Uint8Array>,
+  options: DecodeOptions = {},
+): Promise<StreamEncoding> {
+  let carry: Buffer = Buffer.alloc(0);
+  let consumed = 0;
+  let started = false;
+  let firstInvalid = -1;
+  let multibyte = false;
+  let firstLine: Buffer | null = null;
+  let head: Buffer = Buffer.alloc(0);
+  for await (const chunk of open()) {
+    // Bytes already seen by the first-line search (carried over from the previous chunk).
+    const seen = started ? carry.length : 0;
+    let b = carry.length > 0 ? Buffer.concat([carry, chunk]) : Buffer.from(chunk);
+    if (!started) {
+      if (b.length < 3) {
+        carry = b;
+        continue;
+      }
+      started = true;
+      if (isUtf16(b)) throw utf16Error();
+      if (b.subarray(0, 3).equals(UTF8_BOM)) {
+        b = b.subarray(3);
+        consumed = 3;
+      }
+    }
+    if (firstLine === null) {
+      head = Buffer.concat([head, b.subarray(seen, seen + 65_536 - head.length)]);
+      const end = head.findIndex((x) => x === 0x0a || x === 0x0d);
+      if (end !== -1 || head.length >= 65_536) firstLine = end === -1 ? head : head.subarray(0, end);
+    }
+    let i = 0;
+    while (i < b.length) {
+      const lead = b[i]!;
+      if (lead < 0x80) {
+        i++;
+        continue;
+      }
+      // A sequence cut by the end of the chunk is read with the next one.
+      if (i + expectedLength(lead) > b.length) break;
+      const length = utf8SequenceLength(b, i);
+      if (length === 0 && firstInvalid === -1) firstInvalid = consumed + i;
+      if (length > 1) multibyte = true;
+      i += Math.max(length, 1);
+    }
+    carry = b.subarray(i);
+    consumed += i;
+    if (firstInvalid !== -1 && multibyte) break;
+  }
+  if (!started && isUtf16(carry)) throw utf16Error();
+  if (!started && carry.subarray(0, 3).equals(UTF8_BOM)) carry = carry.subarray(3);
+  // Whatever is left at the end is a truncated sequence: not UTF-8.
+  if (carry.length > 0 && firstInvalid === -1 && carry.some((x) => x >= 0x80)) {
+    const { firstInvalid: fi, multibyte: mb } = scanUtf8(carry);
+    if (fi !== -1) firstInvalid = consumed + fi;
+    multibyte ||= mb;
+  }
+  firstLine ??= head.length > 0 ? head : carry;
+  if (firstInvalid === -1) return { encoding: 'utf8', firstLine };
+  if (multibyte) throw mixedError(await locateInStream(open, firstInvalid));
+  return { encoding: options.singleByteCharset ?? 'windows-1252', firstLine };
+}
+
+/** locate() for a streamed file: counts lines up to the byte, keeping only the bytes of its line. */
+async function locateInStream(
+  open: () => AsyncIterable<Uint8Array>,
+  offset: number,
+): Promise<{ line: number; position: number }> {
+  let line = 1;
+  let read = 0;
+  let lineBytes: Buffer[] = [];
+  let previous = -1;
+  for await (const chunk of open()) {
+    const c = Buffer.from(chunk);
+    const end = Math.min(c.length, offset - read);
+    let start = 0;
+    for (let i = 0; i < end; i++) {
+      const x = c[i]!;
+      // CRLF, LF and CR each end a line, as for the rows.
+      if (x === 0x0d || (x === 0x0a && previous !== 0x0d)) line++;
+      if (x === 0x0d || x === 0x0a) {
+        start = i + 1;
+        lineBytes = [];
+      }
+      previous = x;
+    }
+    lineBytes.push(c.subarray(start, end));
+    read += c.length;
+    if (read >= offset) break;
+  }
+  let bytes = Buffer.concat(lineBytes);
+  if (line === 1 && bytes.subarray(0, 3).equals(UTF8_BOM)) bytes = bytes.subarray(3);
+  return { line, position: [...bytes.toString('utf8')].length + 1 };
 }
 
 /**

@@ -1,3 +1,5 @@
+import { formatDate } from '../../core/format.ts';
+import type { FecSummary } from './fec.service.ts';
 import type { EcrituresSummary, ReferentielSummary } from './imports.service.ts';
 
 const integer = new Intl.NumberFormat('fr-FR');
@@ -28,4 +30,18 @@ export function describeEcrituresSummary(s: EcrituresSummary): string[] {
   return [
     `Écritures importées : ${n(s.lines, 'ligne', 'lignes')} pour ${n(s.accounts, 'compte', 'comptes')} (leurs écritures précédentes ont été remplacées).`,
   ];
+}
+
+export function describeFecSummary(s: FecSummary): string[] {
+  const lines = [
+    `FEC importé pour l’immeuble « ${s.building.code} » (${s.building.name})\u00a0: ${n(s.rows, 'ligne lue', 'lignes lues')}, du ${formatDate(s.period.from)} au ${formatDate(s.period.to)}.`,
+    `  Lignes des comptes clients\u00a0: ${integer.format(s.clientLines)} pour ${n(s.accounts, 'compte', 'comptes')}, dont ${n(s.openingLines, 'solde à nouveau', 'soldes à nouveau')}\u202f; ${n(s.replaced, 'ligne précédente remplacée', 'lignes précédentes remplacées')} sur cette période.`,
+  ];
+  if (s.ignored.length > 0) {
+    lines.push(`  Comptes inconnus ignorés (${integer.format(s.ignored.length)})\u00a0:`);
+    for (const i of s.ignored) {
+      lines.push(`    ${i.reference} (${n(i.lines, 'ligne', 'lignes')}, première ligne ${i.line})`);
+    }
+  }
+  return lines;
 }

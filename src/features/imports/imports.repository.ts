@@ -166,6 +166,51 @@ export async function replaceLedgers(db: Db, accountIds: number[], entries: NewL
 }
 
 // ---------------------------------------------------------------------------
+// FEC
+
+export function findBuildingByCode(db: Db, code: string) {
+  return db.selectFrom('buildings').select(['id', 'code', 'name']).where('code', '=', code).executeTakeFirst();
+}
+
+/** The client accounts of a building, with what a FEC line is matched by. */
+export function clientAccountsOfBuilding(db: Db, buildingId: number) {
+  return db
+    .selectFrom('client_accounts')
+    .select(['id', 'reference', 'ledger_account'])
+    .where('building_id', '=', buildingId)
+    .orderBy('id')
+    .execute();
+}
+
+/** Deletes the building's client lines dated within the period (bounds included); returns how many. */
+export async function deleteBuildingLedgerPeriod(
+  db: Db,
+  buildingId: number,
+  period: { from: string; to: string },
+): Promise<number> {
+  // The building's ledgers change: statements kept in memory are recomputed.
+  await bumpLedgerVersion(db);
+  const r = await db
+    .deleteFrom('ledger_entries')
+    .where('account_id', 'in', (eb) =>
+      eb.selectFrom('client_accounts').select('id').where('building_id', '=', buildingId),
+    )
+    .where('entry_date', '>=', period.from)
+    .where('entry_date', '<=', period.to)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** Rows per INSERT for ledger lines (8 columns). */
+export const LEDGER_BATCH_ROWS = batchSize(8);
+
+export async function insertLedgerEntries(db: Db, entries: NewLedgerEntry[]): Promise<void> {
+  for (const batch of chunks(entries, LEDGER_BATCH_ROWS)) {
+    await db.insertInto('ledger_entries').values(batch).execute();
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Codes
 
 /** Accounts whose current code was created by Palier and has not been used yet. */

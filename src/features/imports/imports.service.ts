@@ -295,6 +295,7 @@ function newAccount(run: ReferentielRun, a: ParsedAccount, parents: ParentIds): 
     postal_code: a.postalCode,
     city: a.city,
     council_role: a.councilRole,
+    ledger_account: a.ledgerAccount,
     ...accessCodeFields(run, a, null),
     created_at: run.now,
     updated_at: run.now,
@@ -333,6 +334,7 @@ function accountFields(run: ReferentielRun, a: ParsedAccount, parents: ParentIds
     ...(has('ville') && { city: a.city }),
     ...(has('immeuble_code') && { building_id: a.buildingCode ? parents.buildings.get(a.buildingCode)! : null }),
     ...(has('gestionnaire_email') && { manager_id: a.managerEmail ? parents.managers.get(a.managerEmail)! : null }),
+    ...(has('compte_comptable') && { ledger_account: a.ledgerAccount }),
     // Only co-owners sit on the council, even when the file has no conseil_syndical column.
     ...(has('conseil_syndical') || a.kind !== 'coproprietaire' ? { council_role: a.councilRole } : {}),
   };

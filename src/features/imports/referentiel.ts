@@ -52,6 +52,7 @@ export const REFERENTIEL_COLUMNS = [
   'gestionnaire_nom',
   'gestionnaire_email',
   'gestionnaire_telephone',
+  'compte_comptable',
 ] as const;
 export type ReferentielColumn = (typeof REFERENTIEL_COLUMNS)[number];
 
@@ -70,6 +71,7 @@ export const ACCOUNT_COLUMNS = [
   'conseil_syndical',
   'gestionnaire_email',
   'code_acces',
+  'compte_comptable',
 ] as const satisfies readonly ReferentielColumn[];
 type AccountColumn = (typeof ACCOUNT_COLUMNS)[number];
 
@@ -103,6 +105,8 @@ export interface ParsedAccount {
   councilRole: CouncilRole | null;
   /** As printed by the agency's software; null when Palier must create one (if none exists). */
   accessCode: string | null;
+  /** The co-owner's own general-ledger account in the FEC (CompteNum), for lines without CompAuxNum. */
+  ledgerAccount: string | null;
   /** Keys of `lots`, in file order. */
   lotKeys: string[];
 }
@@ -266,6 +270,7 @@ function checkFields(row: Row): RowFields | null {
   const lotNumber = readLotNumber(row);
   const shares = readShares(row);
   const managerEmail = readManagerEmail(row);
+  readLedgerAccount(row);
   if (!kind || councilRole === undefined) return null;
   return { reference, kind, lastName, email, accessCode, councilRole, buildingCode, lotNumber, shares, managerEmail };
 }
@@ -352,6 +357,17 @@ function readShares(row: Row): number | null {
   return null;
 }
 
+/** A FEC CompteNum: 3 digits, then digits or letters ("4501002", "450DUP"). */
+function readLedgerAccount(row: Row): void {
+  const value = row.get('compte_comptable');
+  if (value !== '' && !/^\d{3}[0-9A-Za-z]{0,37}$/.test(value)) {
+    row.err(
+      'compte_comptable',
+      `« ${value} » n’est pas un numéro de compte (3 chiffres puis des chiffres ou des lettres, par exemple 4501002).`,
+    );
+  }
+}
+
 function readManagerEmail(row: Row): string {
   const email = row.get('gestionnaire_email').toLowerCase();
   if (email !== '' && !isValidEmail(email)) {
@@ -417,6 +433,7 @@ function parsedAccount(row: Row, fields: RowFields): ParsedAccount {
     managerEmail: fields.managerEmail || null,
     councilRole: fields.councilRole,
     accessCode: fields.accessCode || null,
+    ledgerAccount: row.get('compte_comptable') || null,
     lotKeys: [],
   };
 }

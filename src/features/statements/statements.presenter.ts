@@ -39,7 +39,10 @@ export function dayBefore(iso: string): string {
 
 /**
  * Running balance in one pass. Balance = credits − debits cumulated from the account's first
- * line, so a filtered period starts from the balance carried over from before it.
+ * line, so a filtered period starts from the balance carried over from before it. An
+ * à-nouveau carries the balance of everything dated before it: at the first à-nouveau of a
+ * day (listed before that day's other lines) the balance starts again from zero, so a past
+ * already summed up is never counted twice.
  */
 export function computeStatement(
   lines: StatementLine[],
@@ -51,8 +54,13 @@ export function computeStatement(
   let debits = 0;
   let credits = 0;
   const out = new Array<ComputedStatement['lines'][number]>(lines.length);
+  let openingDate = '';
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
+    if (l.opening && l.entry_date !== openingDate) {
+      openingDate = l.entry_date;
+      balance = 0;
+    }
     debits += l.debit_cents;
     credits += l.credit_cents;
     balance += l.credit_cents - l.debit_cents;
