@@ -138,14 +138,19 @@ function StatementTable({ s }: { s: StatementView }) {
     <>
       <ul class="actions print-hide">
         <li>
+          <a class="button button-secondary" href={s.pdfHref} download>
+            Télécharger l’extrait (PDF)
+          </a>
+        </li>
+        <li>
           <a class="button button-secondary" href={s.csvHref} download>
             Télécharger l’extrait (CSV)
           </a>
         </li>
       </ul>
       <p class="hint print-hide">
-        Pour imprimer cet extrait ou l’enregistrer en PDF, utilisez la fonction d’impression de votre navigateur (Ctrl +
-        P, ou ⌘ + P sur Mac).
+        Pour imprimer cet extrait, téléchargez-le en PDF ou utilisez la fonction d’impression de votre navigateur (Ctrl
+        + P, ou ⌘ + P sur Mac).
       </p>
       {s.rows.length === 0 ? <p class="muted">Aucune écriture sur cette période.</p> : null}
       {/* Focusable so a keyboard user can scroll the table sideways on a phone. */}
