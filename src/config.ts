@@ -24,6 +24,15 @@ export interface Config {
    */
   trustProxy: boolean | string;
   secrets: Secrets;
+  /** Card payments through Stripe Checkout: null (no card option) unless both keys are set. */
+  stripe?: StripeConfig | null;
+}
+
+export interface StripeConfig {
+  secretKey: string;
+  webhookSecret: string;
+  /** Another address for Stripe's API (tests, a proxy): STRIPE_API_BASE, e.g. http://127.0.0.1:12111. */
+  apiBase: string | null;
 }
 
 export interface Secrets {
@@ -44,6 +53,9 @@ const envSchema = z.object({
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  STRIPE_API_BASE: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -74,6 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     secrets: loadSecrets(dataDir),
+    stripe:
+      e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
+        ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE ?? null }
+        : null,
   };
 }
 

@@ -6,30 +6,48 @@ import { loadAccount, type AccountContext } from '../accounts/accounts.service.t
 import { computeStatement, type ComputedStatement } from './statements.presenter.ts';
 import { balanceBefore, statementLines } from './statements.repository.ts';
 import type { Period } from './statements.schemas.ts';
+import { buildingBankOfAccount, unreconciledPayments } from './payments.repository.ts';
 
 /** The statement of one of the client's accounts over a period, with a running balance. */
 export async function accountStatement(
   ctx: Ctx,
   accountId: number,
   period: Period,
-): Promise<{ context: AccountContext; statement: ComputedStatement }> {
+): Promise<{ context: AccountContext; statement: ComputedStatement; unreconciled: UnreconciledPayment[] }> {
   const context = await loadAccount(ctx, accountId, 'statement');
-  // Two queries whatever the length: the balance carried from before the period, then its lines.
-  const [opening, lines] = await Promise.all([
+  // Two queries whatever the length: the balance carried from before the period, then its lines;
+  // and the online payments the ledger does not show yet, listed apart from it.
+  const [opening, lines, unreconciled] = await Promise.all([
     period.du ? balanceBefore(ctx.db, accountId, period.du) : Promise.resolve(0),
     statementLines(ctx.db, accountId, { from: period.du, to: period.au }),
+    unreconciledPayments(ctx.db, accountId),
   ]);
-  return { context, statement: computeStatement(lines, period, opening, ctx.now()) };
+  return { context, statement: computeStatement(lines, period, opening, ctx.now()), unreconciled };
 }
 
-/** What "Payer" needs: the account, its balance and who is paid. */
+export interface UnreconciledPayment {
+  reference: string;
+  amount_cents: number;
+  updated_at: string;
+}
+
+/** What "Payer" needs: the account, its balance, who is paid, and the bank account of its building's syndicat. */
 export async function paymentOf(
   ctx: Ctx,
   accountId: number,
-): Promise<{ context: AccountContext; balanceCents: number; agency: Agency }> {
+): Promise<{
+  context: AccountContext;
+  balanceCents: number;
+  agency: Agency;
+  syndicateBank: { iban: string | null; bic: string | null } | null;
+}> {
   const context = await loadAccount(ctx, accountId, 'pay');
-  const [balances, agency] = await Promise.all([balancesOf(ctx.db, [accountId]), ctx.agency.get()]);
-  return { context, balanceCents: balances.get(accountId) ?? 0, agency };
+  const [balances, agency, bank] = await Promise.all([
+    balancesOf(ctx.db, [accountId]),
+    ctx.agency.get(),
+    buildingBankOfAccount(ctx.db, accountId),
+  ]);
+  return { context, balanceCents: balances.get(accountId) ?? 0, agency, syndicateBank: bank ?? null };
 }
 
 /** Larger than any logo updateAgency accepts: a bigger file is not ours and is left out. */
