@@ -28,7 +28,7 @@ export interface PaymentView {
   cheque: { payee: string; sendTo: string | null };
   slip: { name: string; reference: string; manager: string | null; amount: string };
   /** Card payment, when a payment provider is configured. */
-  card: { action: string; amount: string } | null;
+  card: { action: string; amount: string; value: string } | null;
   manager: { name: string; email: string | null; phone: string | null } | null;
   contactHref: string;
 }
@@ -109,7 +109,11 @@ export function presentPayment(input: {
     reference: header.reference,
     cheque: { payee, sendTo: agency.address ? `${agency.name}, ${agency.address}` : null },
     slip: { name: header.holder, reference: header.reference, manager: manager?.name ?? null, amount: amount.text },
-    card: input.cardEnabled && due ? { action: `/comptes/${header.id}/payer/carte`, amount: amount.text } : null,
+    // Until the amount typed is corrected, nothing offers to pay another one.
+    card:
+      input.cardEnabled && due && !amount.error
+        ? { action: `/comptes/${header.id}/payer/carte`, amount: amount.text, value: amountFormValue(amount.cents) }
+        : null,
     manager,
     contactHref: `/comptes/${header.id}/contact`,
   };
@@ -134,12 +138,12 @@ const RESULT_TEXTS: Record<PaymentStatus, { title: string; message: string }> = 
   pending: {
     title: 'Paiement en cours de confirmation',
     message:
-      'Nous attendons la confirmation de notre prestataire de paiement. Elle arrive en général en quelques secondes : actualisez cette page.',
+      'Nous attendons la confirmation de notre prestataire de paiement. Elle arrive en général en quelques secondes : actualisez cette page.',
   },
   paid: {
     title: 'Paiement reçu',
     message:
-      'Merci. Votre paiement est confirmé. Il apparaît sur votre extrait de compte comme « Paiement en ligne (en cours de rapprochement) » jusqu’à son enregistrement en comptabilité.',
+      'Merci. Votre paiement est confirmé. Il apparaît sur votre extrait de compte comme « Paiement en ligne (en cours de rapprochement) » jusqu’à son enregistrement en comptabilité.',
   },
   failed: {
     title: 'Le paiement a échoué',
@@ -159,8 +163,8 @@ export function presentCardResult(
   return {
     account: header,
     status: p.status,
-    title: texts.title.replace(/ : /g, '\u00a0: '),
-    message: texts.message.replace(/ : /g, '\u00a0: '),
+    title: texts.title,
+    message: texts.message,
     amount: formatMoney(p.amount_cents),
     reference: p.reference,
     date: formatDate(todayInParis(new Date(p.created_at))),

@@ -59,7 +59,7 @@ export function statementPdf(input: StatementPdfInput): Readable {
   if (a.buildingName) {
     facts.push(['Immeuble', a.buildingAddress ? `${a.buildingName}, ${a.buildingAddress}` : a.buildingName]);
   }
-  if (input.lots.length > 0) facts.push([input.lots.length > 1 ? 'Lots' : 'Lot', input.lots.join(' ; ')]);
+  if (input.lots.length > 0) facts.push([input.lots.length > 1 ? 'Lots' : 'Lot', input.lots.join('\u202f; ')]);
   facts.push(['Période', v.periodText.charAt(0).toUpperCase() + v.periodText.slice(1)]);
   return renderReport({
     info: {

@@ -141,8 +141,8 @@ function PendingPayments({ list }: { list: PendingPaymentView[] }) {
     <section class="card pending-payments" aria-labelledby="paiements-en-cours">
       <h2 id="paiements-en-cours">Paiements en ligne en cours de rapprochement</h2>
       <p>
-        Ces paiements sont confirmés. Ils apparaîtront parmi les écritures après leur enregistrement en comptabilité ;
-        d’ici là, le solde ci-dessous n’en tient pas compte.
+        Ces paiements sont confirmés. Ils apparaîtront parmi les écritures après leur enregistrement en comptabilité
+        {'\u202f'}; d’ici là, le solde ci-dessous n’en tient pas compte.
       </p>
       <ul>
         {list.map((p) => (
@@ -236,7 +236,8 @@ export function PaymentPage({ ctx, view: v, qr }: { ctx: PageContext; view: Paym
         <div class={`balance balance-${v.balance.tone}`}>
           {v.due ? <p class="balance-amount">{v.due}</p> : <p>Votre compte ne présente pas de somme à régler.</p>}
           <p class="balance-label">
-            {v.balance.label} : {v.balance.amount}
+            {v.balance.label}
+            {'\u00a0'}: {v.balance.amount}
           </p>
         </div>
         {v.due ? (
@@ -246,7 +247,7 @@ export function PaymentPage({ ctx, view: v, qr }: { ctx: PageContext; view: Paym
               label="Montant à payer (en euros)"
               value={v.amount.formValue}
               error={v.amount.error ?? undefined}
-              hint={`Le montant dû est proposé ; vous pouvez le modifier (${v.amount.limit} au plus en un paiement).`}
+              hint={`Le montant dû est proposé\u202f; vous pouvez le modifier (${v.amount.limit} au plus en un paiement).`}
               inputMode="decimal"
               autocomplete="transaction-amount"
               maxLength={20}
@@ -284,7 +285,7 @@ function PaymentMethods({ ctx, view: v, qr }: { ctx: PageContext; view: PaymentV
           </p>
           <form method="post" action={v.card.action} novalidate>
             <CsrfField token={ctx.csrfToken} />
-            <input type="hidden" name="montant" value={v.amount.formValue} />
+            <input type="hidden" name="montant" value={v.card.value} />
             <div class="actions">
               <button type="submit" class="button">
                 Payer {v.card.amount} par carte
@@ -317,9 +318,12 @@ function PaymentMethods({ ctx, view: v, qr }: { ctx: PageContext; view: PaymentV
               <dd>{v.amount.text}</dd>
             </dl>
             <p>
-              <strong>Référence à indiquer : {v.reference}</strong>
+              <strong>
+                Référence à indiquer{'\u00a0'}: {v.reference}
+              </strong>
               <br />
-              Écrivez-la dans le libellé de votre virement : elle permet d’affecter votre paiement à votre compte.
+              Écrivez-la dans le libellé de votre virement{'\u00a0'}: elle permet d’affecter votre paiement à votre
+              compte.
             </p>
             {qr ? (
               <figure class="qr-code">
@@ -327,11 +331,11 @@ function PaymentMethods({ ctx, view: v, qr }: { ctx: PageContext; view: PaymentV
                   src={qr}
                   width={200}
                   height={200}
-                  alt={`Code QR de virement : ${v.amount.text} à ${v.transfer.holder}, référence ${v.reference}`}
+                  alt={`Code QR de virement\u00a0: ${v.amount.text} à ${v.transfer.holder}, référence ${v.reference}`}
                 />
                 <figcaption>
-                  Avec l’application de votre banque, scannez ce code : le bénéficiaire, l’IBAN, le montant et la
-                  référence se remplissent seuls. Vérifiez-les avant de valider.
+                  Avec l’application de votre banque, scannez ce code{'\u00a0'}: le bénéficiaire, l’IBAN, le montant et
+                  la référence se remplissent seuls. Vérifiez-les avant de valider.
                 </figcaption>
               </figure>
             ) : null}
@@ -343,7 +347,9 @@ function PaymentMethods({ ctx, view: v, qr }: { ctx: PageContext; view: PaymentV
               virement votre référence.
             </p>
             <p>
-              <strong>Référence à indiquer : {v.reference}</strong>
+              <strong>
+                Référence à indiquer{'\u00a0'}: {v.reference}
+              </strong>
             </p>
             <ManagerContact view={v} />
           </>
@@ -362,7 +368,7 @@ function PaymentMethods({ ctx, view: v, qr }: { ctx: PageContext; view: PaymentV
           ) : (
             <> et envoyez-le à l’adresse indiquée sur votre {v.paperName}</>
           )}
-          , accompagné de la vignette de votre {v.paperName} ou d’une feuille portant ces informations :
+          , accompagné de la vignette de votre {v.paperName} ou d’une feuille portant ces informations{'\u00a0'}:
         </p>
         <dl class="definition-list">
           <dt>Nom</dt>
