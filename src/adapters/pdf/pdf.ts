@@ -247,7 +247,7 @@ function drawRow(doc: Doc, row: LaidRow, columns: PdfColumn[], y: number, isHead
  * statement several times faster. Kerning is left out, which moves a right-aligned amount
  * by a fraction of a point at most; wrapping keeps a margin for it.
  */
-const advanceCache = new WeakMap<Doc, Map<string, number>>();
+const advanceCache = new WeakMap<Doc, Map<string, Map<number, number>>>();
 const currentFont = new WeakMap<Doc, string>();
 
 /** Every change of font goes through here, so measure() knows which widths to use. */
@@ -257,14 +257,22 @@ function setFont(doc: Doc, name: 'regular' | 'bold', size: number): Doc {
 }
 
 function measure(doc: Doc, text: string): number {
-  let cache = advanceCache.get(doc);
-  if (!cache) advanceCache.set(doc, (cache = new Map()));
-  const prefix = currentFont.get(doc) ?? '';
+  let fonts = advanceCache.get(doc);
+  if (!fonts) advanceCache.set(doc, (fonts = new Map()));
+  const font = currentFont.get(doc) ?? '';
+  let widths = fonts.get(font);
+  if (!widths) fonts.set(font, (widths = new Map()));
   let width = 0;
-  for (const ch of text) {
-    const key = prefix + ch;
-    let w = cache.get(key);
-    if (w === undefined) cache.set(key, (w = doc.widthOfString(ch)));
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    let w = widths.get(code);
+    if (w === undefined) {
+      // A character outside the BMP takes two code units: measured as a whole, once.
+      const isPair = code >= 0xd800 && code <= 0xdbff && i + 1 < text.length;
+      w = doc.widthOfString(isPair ? text.slice(i, i + 2) : text[i]!);
+      if (!isPair) widths.set(code, w);
+    }
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) i++;
     width += w;
   }
   return width;
