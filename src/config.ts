@@ -73,6 +73,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new Error('Configuration invalide :\n  DATABASE_URL : doit commencer par sqlite: ou postgres://');
   }
+  if (!e.STRIPE_SECRET_KEY !== !e.STRIPE_WEBHOOK_SECRET) {
+    // Half a configuration would open payments whose confirmations are never read.
+    throw new Error(
+      'Configuration invalide :\n  STRIPE_SECRET_KEY et STRIPE_WEBHOOK_SECRET : renseignez les deux pour le paiement par carte, ou aucun.',
+    );
+  }
   const host = new URL(baseUrl).hostname;
   return {
     port: e.PORT,

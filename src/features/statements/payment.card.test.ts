@@ -1,5 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
@@ -7,6 +10,7 @@ import { csrfTokenOf, type TestClient, textOf } from '../../../test/helpers/clie
 import { dialects } from '../../../test/helpers/db.ts';
 import { addLedger, createBuilding, createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
+import { loadConfig } from '../../config.ts';
 import { setAgency } from '../../core/agency/agency.repository.ts';
 
 const WEBHOOK_SECRET = 'whsec_test_palier';
@@ -280,5 +284,26 @@ describe.each(dialects)('Payer by card through Stripe Checkout (%s)', (dialect) 
     expect((await stranger.get(`/comptes/${other.id}/payer/carte/${row.reference}`)).statusCode).toBe(404);
     const forged = await client.post(`/comptes/${account.id}/payer/carte`, { montant: '10' }, { csrf: null });
     expect(forged.statusCode).toBe(403);
+  });
+});
+
+describe('card payment configuration', () => {
+  it('needs both keys, or none: half a configuration is refused in French', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'palier-config-'));
+    try {
+      const env = { DATA_DIR: dir };
+      expect(loadConfig(env).stripe).toBeNull();
+      expect(loadConfig({ ...env, STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_WEBHOOK_SECRET: 'whsec_1' }).stripe).toEqual({
+        secretKey: 'sk_test_1',
+        webhookSecret: 'whsec_1',
+        apiBase: null,
+      });
+      expect(() => loadConfig({ ...env, STRIPE_SECRET_KEY: 'sk_test_1' })).toThrow(
+        /STRIPE_SECRET_KEY et STRIPE_WEBHOOK_SECRET : renseignez les deux/,
+      );
+      expect(() => loadConfig({ ...env, STRIPE_WEBHOOK_SECRET: 'whsec_1' })).toThrow(/renseignez les deux/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
