@@ -172,6 +172,35 @@ describe.each(dialects)('statement as PDF (%s)', (dialect) => {
     }
   });
 
+  it('lists a confirmed online payment not yet in the ledger apart from the lines, as the page does', async () => {
+    const now = new Date().toISOString();
+    await t.db
+      .insertInto('payments')
+      .values({
+        account_id: owner.id,
+        user_id: null,
+        amount_cents: 50_000,
+        method: 'card',
+        reference: 'PLPDFTEST2',
+        provider_session_id: 'cs_pdf',
+        status: 'paid',
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    try {
+      const lines = (await pdfPages(await client.get(`/comptes/${owner.id}/extrait.pdf`))).flat();
+      const text = lines.join(' ');
+      expect(text).toMatch(
+        /En cours Paiement en ligne \(en cours de rapprochement\) : 500,00 € le \d{2}\/\d{2}\/\d{4}, référence PLPDFTEST2/,
+      );
+      // Not a line of the table: the closing balance is the ledger's.
+      expect(text).toContain('Solde au 01/07/2024 -1 578,20 €');
+    } finally {
+      await t.db.deleteFrom('payments').where('reference', '=', 'PLPDFTEST2').execute();
+    }
+  });
+
   it('answers someone else’s account exactly as an account that does not exist', async () => {
     const other = await seedAccount(t.db, t.config);
     const u = await createUser(t.db, { accountIds: [other.id] });

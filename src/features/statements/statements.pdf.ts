@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { renderReport, type PdfColumn, type PdfRow } from '../../adapters/pdf/pdf.ts';
 import type { Agency } from '../../core/agency/agency.repository.ts';
 import { lotLine } from '../home/home.presenter.ts';
+import type { PendingPaymentView } from './payment.presenter.ts';
 import type { StatementView } from './statements.presenter.ts';
 
 /** What the printed statement shows beyond the page's own view model. */
@@ -16,6 +17,8 @@ export interface StatementPdfInput {
   lots: string[];
   /** "03/12/2026". */
   issuedOn: string;
+  /** Confirmed online payments the ledger does not show yet, as on the page: apart from the lines. */
+  pending: PendingPaymentView[];
 }
 
 // Lot numbers are text: "6" comes before "12" even when the agency does not pad them.
@@ -61,6 +64,9 @@ export function statementPdf(input: StatementPdfInput): Readable {
   }
   if (input.lots.length > 0) facts.push([input.lots.length > 1 ? 'Lots' : 'Lot', input.lots.join('\u202f; ')]);
   facts.push(['Période', v.periodText.charAt(0).toUpperCase() + v.periodText.slice(1)]);
+  for (const p of input.pending) {
+    facts.push(['En cours', `${p.label}\u00a0: ${p.amount} le ${p.date}, référence ${p.reference}`]);
+  }
   return renderReport({
     info: {
       title: `Extrait de compte N° ${a.reference}, ${v.periodText}`,

@@ -116,6 +116,7 @@ export async function statementRoutes(app: FastifyInstance) {
       ].filter((l): l is string => !!l),
       lots: lotLines(data.lots),
       issuedOn: formatDate(todayInParis(req.ctx.now())),
+      pending: presentUnreconciled(data.unreconciled),
     });
     return reply
       .type('application/pdf')

@@ -56,6 +56,7 @@ const MAX_LOGO_BYTES = 4 * 1024 * 1024;
 export interface StatementDocumentData {
   context: AccountContext;
   statement: ComputedStatement;
+  unreconciled: UnreconciledPayment[];
   agency: Agency;
   /** The agency's logo bytes, null when there is none (or it cannot be read). */
   logo: Uint8Array | null;
@@ -69,9 +70,9 @@ export async function statementDocument(
   period: Period,
   storage: Storage,
 ): Promise<StatementDocumentData> {
-  const { context, statement } = await accountStatement(ctx, accountId, period);
+  const { context, statement, unreconciled } = await accountStatement(ctx, accountId, period);
   const [agency, lots] = await Promise.all([ctx.agency.get(), lotsOfAccounts(ctx.db, [accountId])]);
-  return { context, statement, agency, logo: await readLogo(ctx, storage, agency.logo), lots };
+  return { context, statement, unreconciled, agency, logo: await readLogo(ctx, storage, agency.logo), lots };
 }
 
 async function readLogo(ctx: Ctx, storage: Storage, key: string | null): Promise<Uint8Array | null> {
