@@ -8,6 +8,7 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { agencyIdentity } from './core/agency/agency.ts';
+import { createStripePayments } from './adapters/payments/card-payments.ts';
 import { createStorage } from './adapters/storage/storage.ts';
 import type { AppDeps } from './core/http/deps.ts';
 import { clientErrorPage, frameworkErrorPage, registerErrorPages } from './core/http/error-pages.tsx';
@@ -42,6 +43,12 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     now: deps.now ?? (() => new Date()),
     agency: deps.agency ?? agencyIdentity(deps.db),
     storage: deps.storage ?? createStorage(deps.config),
+    cardPayments:
+      deps.cardPayments !== undefined
+        ? deps.cardPayments
+        : deps.config.stripe
+          ? createStripePayments(deps.config.stripe)
+          : null,
   });
 
   await app.register(helmet, {
@@ -76,6 +83,8 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   // Every state-changing request carries the form's token (checked once the body is parsed).
   app.addHook('preHandler', (req, reply, done) => {
     if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' || req.method === 'DELETE') {
+      // The one exception: a route whose body the payment provider signs, checked by the route.
+      if (req.method === 'POST' && req.routeOptions.config.csrfExempt === 'provider-signature') return done();
       return app.csrfProtection(req, reply, done);
     }
     done();

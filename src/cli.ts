@@ -18,7 +18,8 @@ import { AppError } from './core/errors.ts';
 import type { Db } from './db/db.ts';
 import { openDatabase } from './core/secrets/secrets.ts';
 import { agencyIdentity } from './core/agency/agency.ts';
-import type { Agency, AgencyKey } from './core/agency/agency.repository.ts';
+import { paymentLimitCents, type Agency, type AgencyKey } from './core/agency/agency.repository.ts';
+import { formatMoney } from './core/format.ts';
 import { createContext } from './core/context.ts';
 import { MAX_LOGO_BYTES, updateAgency, type AgencyInput } from './features/agency/agency.service.ts';
 import { loadDemo } from './features/imports/demo.ts';
@@ -62,6 +63,7 @@ Usage : npx palier <commande> [options]
       --logo FICHIER             logo PNG, JPEG ou SVG (copié dans DATA_DIR/files)
       --iban IBAN                IBAN du compte à créditer pour « Payer » par virement
       --bic BIC                  BIC de ce compte
+      --plafond-paiement EUROS   montant maximal d’un paiement sur « Payer » (10 000 € par défaut)
     Une option vide (--slogan "") efface la valeur.
   demo                         Charge des données de démonstration et affiche un identifiant à essayer.
   sauvegarde FICHIER           Écrit dans FICHIER (.tar.gz, droits 0600) une copie cohérente de la base,
@@ -83,8 +85,8 @@ Fichiers CSV : UTF-8 (avec ou sans BOM) ou Windows-1252, séparateur « ; » ou 
 une ligne d’en-tête ; colonnes dans n’importe quel ordre.
   referentiel : type, reference, code_acces, civilite, nom, prenom, email, telephone, adresse,
     code_postal, ville, immeuble_code, immeuble_nom, immeuble_adresse, immeuble_code_postal,
-    immeuble_ville, lot_numero, lot_type, lot_description, tantiemes, conseil_syndical,
-    gestionnaire_nom, gestionnaire_email, gestionnaire_telephone, compte_comptable
+    immeuble_ville, immeuble_iban, immeuble_bic, lot_numero, lot_type, lot_description, tantiemes,
+    conseil_syndical, gestionnaire_nom, gestionnaire_email, gestionnaire_telephone, compte_comptable
   ecritures : reference, date (JJ/MM/AAAA ou AAAA-MM-JJ), libelle, debit, credit, piece
 FEC : séparateur tabulation, « | » ou « ; », UTF-8 ou ISO-8859-15, en-tête normalisé (JournalCode,
   JournalLib, EcritureNum, EcritureDate, CompteNum, CompteLib, CompAuxNum, CompAuxLib, PieceRef,
@@ -278,6 +280,7 @@ const AGENCY_OPTIONS = {
   logo: 'logo',
   iban: 'iban',
   bic: 'bic',
+  'plafond-paiement': 'paymentLimit',
 } as const satisfies Record<string, AgencyKey>;
 
 const OPTION_OF = Object.fromEntries(Object.entries(AGENCY_OPTIONS).map(([o, k]) => [k, o])) as Record<
@@ -295,6 +298,7 @@ const AGENCY_LABELS: Record<AgencyKey, string> = {
   logo: 'Logo',
   iban: 'IBAN',
   bic: 'BIC',
+  paymentLimit: 'Plafond de paiement',
 };
 
 const agenceCommand: Command = async (args, { config, io }) => {
@@ -378,7 +382,8 @@ function printAgency(io: Io, agency: Agency): void {
   }
   io.out('Identité de l’agence\u00a0:');
   for (const key of Object.values(AGENCY_OPTIONS)) {
-    io.out(`  ${AGENCY_LABELS[key]}\u00a0: ${agency[key] ?? '—'}`);
+    const value = key === 'paymentLimit' ? formatMoney(paymentLimitCents(agency)) : agency[key];
+    io.out(`  ${AGENCY_LABELS[key]}\u00a0: ${value ?? '—'}`);
   }
 }
 

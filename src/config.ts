@@ -22,6 +22,15 @@ export interface Config {
    */
   trustProxy: boolean | string;
   secrets: Secrets;
+  /** Card payments through Stripe Checkout: null (no card option) unless both keys are set. */
+  stripe?: StripeConfig | null;
+}
+
+export interface StripeConfig {
+  secretKey: string;
+  webhookSecret: string;
+  /** Another address for Stripe's API (tests, a proxy): STRIPE_API_BASE, e.g. http://127.0.0.1:12111. */
+  apiBase: string | null;
 }
 
 /**
@@ -48,6 +57,9 @@ const envSchema = z.object({
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  STRIPE_API_BASE: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -65,6 +77,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BootConfig {
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new Error('Configuration invalide :\n  DATABASE_URL : doit commencer par sqlite: ou postgres://');
   }
+  if (!e.STRIPE_SECRET_KEY !== !e.STRIPE_WEBHOOK_SECRET) {
+    // Half a configuration would open payments whose confirmations are never read.
+    throw new Error(
+      'Configuration invalide :\n  STRIPE_SECRET_KEY et STRIPE_WEBHOOK_SECRET : renseignez les deux pour le paiement par carte, ou aucun.',
+    );
+  }
   const host = new URL(baseUrl).hostname;
   return {
     port: e.PORT,
@@ -78,6 +96,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BootConfig {
     logLevel: e.LOG_LEVEL,
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    stripe:
+      e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
+        ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE ?? null }
+        : null,
   };
 }
 

@@ -8,6 +8,8 @@ import * as addReferenceKey from './migrations/202612030720_add-reference-key.ts
 import * as addPurgeSlotIndex from './migrations/202612030721_add-purge-slot-index.ts';
 import * as addAccountLedgerAccount from './migrations/202612030740_add-account-ledger-account.ts';
 import * as addLedgerEntryOpening from './migrations/202612030741_add-ledger-entry-opening.ts';
+import * as addBuildingBankDetails from './migrations/202612030755_add-building-bank-details.ts';
+import * as createPayments from './migrations/202612030756_create-payments.ts';
 import type { Database as Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -24,6 +26,8 @@ const migrations: Record<string, Migration> = {
   '202612030721_add-purge-slot-index': addPurgeSlotIndex,
   '202612030740_add-account-ledger-account': addAccountLedgerAccount,
   '202612030741_add-ledger-entry-opening': addLedgerEntryOpening,
+  '202612030755_add-building-bank-details': addBuildingBankDetails,
+  '202612030756_create-payments': createPayments,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -65,6 +65,12 @@ describe.skipIf(noBrowser)('a new client’s journey in a browser without JavaSc
     });
     const manager = await createManager(t.db, { name: 'ZIANE Aziza', email: 'aziza.ziane@agence.test' });
     const building = await createBuilding(t.db, { name: 'Résidence Les Tilleuls' });
+    // A copropriétaire pays the syndicat of the building, on its own account (not the agency's).
+    await t.db
+      .updateTable('buildings')
+      .set({ iban: 'FR1420041010050500013M02606', bic: 'PSSTFRPPGRE' })
+      .where('id', '=', building.id)
+      .execute();
     copro = await seedAccount(t.db, t.config, {
       kind: 'coproprietaire',
       reference: 'C0006421',
@@ -280,7 +286,9 @@ describe.skipIf(noBrowser)('a new client’s journey in a browser without JavaSc
     expect(await heading()).toBe('Payer');
     const pay = await mainText(page);
     expect(pay).toContain(`Référence à indiquer : ${copro.reference}`);
-    expect(pay).toContain('FR76 3000 6000 0112 3456 7890 189');
+    expect(pay).toContain('Bénéficiaire\nSyndicat des copropriétaires Résidence Les Tilleuls');
+    expect(pay).toContain('FR14 2004 1010 0505 0001 3M02 606');
+    expect(await page.getByRole('img', { name: /^Code QR de virement/ }).isVisible()).toBe(true);
     await check('payer');
 
     // The account's other pages and the header's, as a curious client would open them.

@@ -13,12 +13,34 @@ export interface Agency {
   /** Bank details for "Payer" by transfer until online payment exists. */
   iban: string | null;
   bic: string | null;
+  /** Highest amount a client may pay online at once, in cents as text; null: DEFAULT_PAYMENT_LIMIT_CENTS. */
+  paymentLimit: string | null;
   /** false until `palier agence` has been run: pages show a neutral name. */
   configured: boolean;
 }
 
-export const AGENCY_KEYS = ['name', 'tagline', 'address', 'phone', 'email', 'website', 'logo', 'iban', 'bic'] as const;
+export const AGENCY_KEYS = [
+  'name',
+  'tagline',
+  'address',
+  'phone',
+  'email',
+  'website',
+  'logo',
+  'iban',
+  'bic',
+  'paymentLimit',
+] as const;
 export type AgencyKey = (typeof AGENCY_KEYS)[number];
+
+/** 10 000 € unless the agency sets its own limit (`palier agence --plafond-paiement`). */
+export const DEFAULT_PAYMENT_LIMIT_CENTS = 1_000_000;
+
+/** The most a client may pay at once on « Payer », in cents. */
+export function paymentLimitCents(agency: Pick<Agency, 'paymentLimit'>): number {
+  const n = Number(agency.paymentLimit);
+  return agency.paymentLimit && Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_PAYMENT_LIMIT_CENTS;
+}
 
 export const NEUTRAL_AGENCY_NAME = 'Votre espace client';
 
@@ -36,6 +58,7 @@ export async function getAgency(db: Db): Promise<Agency> {
     logo: get('logo'),
     iban: get('iban'),
     bic: get('bic'),
+    paymentLimit: get('paymentLimit'),
     configured: map.has('name'),
   };
 }

@@ -44,7 +44,7 @@ export function bodyField(req: FastifyRequest, name: string): unknown {
 }
 
 /** Field names that never come back in a form shown again. */
-const SECRET_FIELD = /password|confirm|code|_csrf|token|ticket/i;
+const SECRET_FIELD = /^(?:\w*password|confirm\w*|code|code_acces|access_?code|_csrf|token|ticket|jeton)$/i;
 
 /**
  * The text a person typed, to show a refused form again as they left it: strings only

@@ -34,6 +34,16 @@ export function findAccountContext(db: Db, userId: number, accountId: number) {
       'managers.name as manager_name',
       'managers.email as manager_email',
       'managers.phone as manager_phone',
+      'buildings.iban as building_iban',
+      'buildings.bic as building_bic',
+      // Whether the account ever paid online: only then are unreconciled payments looked up.
+      (eb) =>
+        eb
+          .selectFrom('payments')
+          .select((p) => p.fn.countAll<number | string>().as('n'))
+          .whereRef('payments.account_id', '=', 'client_accounts.id')
+          .where('payments.status', '=', 'paid')
+          .as('paid_online'),
       // Read with the account so that in-memory statements are checked at no extra query.
       (eb) => eb.selectFrom('settings').select('value').where('key', '=', LEDGER_VERSION_KEY).as('ledger_version'),
     ])

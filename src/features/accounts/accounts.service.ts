@@ -9,10 +9,20 @@ import type { AccountSummary } from './accounts.views.tsx';
 /** An account with what its pages show around it: its building and its gestionnaire. */
 export interface AccountContext {
   account: ClientAccount;
-  building: { name: string; address: string | null; postalCode: string | null; city: string | null } | null;
+  building: {
+    name: string;
+    address: string | null;
+    postalCode: string | null;
+    city: string | null;
+    /** The syndicate's bank account, for « Payer » (référentiel columns immeuble_iban / immeuble_bic). */
+    iban: string | null;
+    bic: string | null;
+  } | null;
   manager: { name: string; email: string; phone: string | null } | null;
   /** Changes whenever ledger lines are written: what is kept in memory about the ledger is keyed by it. */
   ledgerVersion: string;
+  /** Whether the account has online payments: the statement then lists those not yet in the ledger. */
+  paidOnline: boolean;
 }
 
 /**
@@ -41,6 +51,9 @@ export async function loadAccount(ctx: Ctx, accountId: number, action: AccountAc
     manager_email,
     manager_phone,
     ledger_version,
+    building_iban,
+    building_bic,
+    paid_online,
     ...account
   } = row;
   return {
@@ -48,10 +61,18 @@ export async function loadAccount(ctx: Ctx, accountId: number, action: AccountAc
     building:
       building_name === null
         ? null
-        : { name: building_name, address: building_address, postalCode: building_postal_code, city: building_city },
+        : {
+            name: building_name,
+            address: building_address,
+            postalCode: building_postal_code,
+            city: building_city,
+            iban: building_iban,
+            bic: building_bic,
+          },
     // A gestionnaire always has an email (the référentiel requires it); the join only makes it optional.
     manager: manager_name === null ? null : { name: manager_name, email: manager_email ?? '', phone: manager_phone },
     ledgerVersion: ledger_version ?? 'initial',
+    paidOnline: Number(paid_online ?? 0) > 0,
   };
 }
 

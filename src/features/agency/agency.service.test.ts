@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { dialects } from '../../../test/helpers/db.ts';
 import { createStorage, type Storage } from '../../adapters/storage/storage.ts';
-import { setAgency } from '../../core/agency/agency.repository.ts';
+import { paymentLimitCents, setAgency } from '../../core/agency/agency.repository.ts';
 import { agencyIdentity } from '../../core/agency/agency.ts';
 import { createContext, type Ctx } from '../../core/context.ts';
 import {
@@ -118,6 +118,28 @@ describe.each(dialects)('updateAgency (%s)', (dialect) => {
       },
     ]);
     expect((await ctx.agency.get()).iban).toBeNull();
+  });
+
+  it('takes the payment limit in euros and keeps it in cents; refuses nonsense in French', async () => {
+    await updated({ name: 'Cabinet Dauphin' });
+    expect(paymentLimitCents(await ctx.agency.get())).toBe(1_000_000);
+    for (const [typed, cents] of [
+      ['5000', 500_000],
+      ['2 500,50', 250_050],
+      ['750.5', 75_050],
+      ['1\u202f000\u00a0€', 100_000],
+    ] as const) {
+      const agency = await updated({ paymentLimit: typed });
+      expect(agency.paymentLimit, typed).toBe(String(cents));
+      expect(paymentLimitCents(agency)).toBe(cents);
+    }
+    for (const bad of ['0', '-5', 'cinq mille', '1,234', '2000000']) {
+      const errors = await refusal({ paymentLimit: bad });
+      expect(errors, bad).toHaveLength(1);
+      expect(errors[0]!.message).toMatch(/n’est pas un plafond valide \(un montant en euros/);
+    }
+    // Empty: back to the default.
+    expect(paymentLimitCents(await updated({ paymentLimit: '' }))).toBe(1_000_000);
   });
 
   it.each<[string, AgencyInput]>([

@@ -125,9 +125,27 @@ function checkText(field: Exclude<AgencyKey, 'logo'>, value: string): Checked {
       const bic = normalizeBic(value);
       return bic ? { value: bic } : { error: `«\u00a0${value}\u00a0» n’est pas un BIC valide (8 ou 11 caractères).` };
     }
+    case 'paymentLimit': {
+      const cents = parseEuros(value);
+      return cents !== null && cents > 0 && cents <= MAX_PAYMENT_LIMIT_CENTS
+        ? { value: String(cents) }
+        : {
+            error: `«\u00a0${value}\u00a0» n’est pas un plafond valide (un montant en euros, par exemple 5000 ou 2500,50, entre 0,01 et 1\u202f000\u202f000).`,
+          };
+    }
     default:
       return { value };
   }
+}
+
+/** Beyond a million euros a card or transfer limit means nothing. */
+const MAX_PAYMENT_LIMIT_CENTS = 100_000_000;
+
+/** "5000", "5 000", "2500,50", "2500.5" → cents; null when it is not an amount. */
+export function parseEuros(input: string): number | null {
+  const m = /^(\d{1,12})(?:[.,](\d{1,2}))?$/.exec(input.replace(/[\s\u00a0\u202f€]/g, ''));
+  if (!m) return null;
+  return Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
 }
 
 function sortByField(errors: FieldError[]): FieldError[] {

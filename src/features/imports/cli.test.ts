@@ -177,10 +177,13 @@ describe('palier CLI', () => {
         'cabinet-test.example',
         '--logo',
         logo,
+        '--plafond-paiement',
+        '5000',
       ],
       env,
     );
     expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('Plafond de paiement\u00a0: 5\u202f000,00\u00a0€');
     expect(ok.stdout).toContain('Nom\u00a0: Cabinet Test');
     expect(ok.stdout).toContain('IBAN\u00a0: FR7630006000011234567890189');
     expect(ok.stdout).toContain('Site\u00a0: https://cabinet-test.example');

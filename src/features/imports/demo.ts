@@ -42,11 +42,14 @@ const BUILDINGS = {
   BASTILLE: {
     name: 'Résidence Bastille',
     address: '5 quai Stéphane-Jay',
+    // The syndicat's own account: a copropriétaire's transfer goes there, not to the agency.
+    bank: ['FR3330002005500000157841Z25', 'CRLYFRPP'],
     manager: ['Claire Martin', 'claire.martin@cabinet-demo.example', '04 76 00 00 01'],
   },
   VERCORS: {
     name: 'Le Vercors',
     address: '18 avenue Alsace-Lorraine',
+    bank: ['FR1420041010050500013M02606', 'PSSTFRPPGRE'],
     manager: ['Julien Roux', 'julien.roux@cabinet-demo.example', '04 76 00 00 02'],
   },
 } as const;
@@ -211,6 +214,7 @@ export function demoReferentielCsv(): string {
           b.address,
           '38000',
           'Grenoble',
+          ...b.bank,
           l.number,
           l.type,
           l.description,

@@ -195,6 +195,8 @@ async function upsertBuildings(run: ReferentielRun): Promise<Map<string, number>
         address: b.address,
         postal_code: b.postalCode,
         city: b.city,
+        iban: b.iban,
+        bic: b.bic,
       });
       continue;
     }
@@ -218,6 +220,8 @@ function buildingFields(
     ...(run.has('immeuble_adresse') && { address: b.address }),
     ...(run.has('immeuble_code_postal') && { postal_code: b.postalCode }),
     ...(run.has('immeuble_ville') && { city: b.city }),
+    ...(run.has('immeuble_iban') && { iban: b.iban }),
+    ...(run.has('immeuble_bic') && { bic: b.bic }),
   };
 }
 

@@ -166,6 +166,8 @@ describe('parseReferentiel', () => {
       address: '5 quai Stéphane-Jay',
       postalCode: '38000',
       city: 'Grenoble',
+      iban: null,
+      bic: null,
     });
     expect(r.lots.size).toBe(5);
     expect(r.managers.get('claire.martin@cabinet.example')).toEqual({
@@ -311,6 +313,29 @@ describe('parseReferentiel', () => {
     expect(errorLines(() => parseReferentiel(Buffer.from(csv)))[0]).toBe(
       'Ligne 3, colonne « immeuble_nom » : « Les Marronniers » contredit la ligne 2 pour l’immeuble « B » (« Les Tilleuls »).',
     );
+  });
+
+  it('reads the syndicat’s IBAN and BIC of a building, normalized, and refuses invalid ones in French', () => {
+    const head = 'type;reference;nom;immeuble_code;immeuble_iban;immeuble_bic';
+    const ok = `${head}\ncopropriétaire;1;A;B;fr76 3000 6000 0112 3456 7890 189;agri fr pp\ncopropriétaire;2;C;B;FR7630006000011234567890189;`;
+    expect(parseReferentiel(Buffer.from(ok)).buildings.get('B')).toMatchObject({
+      iban: 'FR7630006000011234567890189',
+      bic: 'AGRIFRPP',
+    });
+    const bad = `${head}\ncopropriétaire;1;A;B;FR7630006000011234567890188;AGRI\ncopropriétaire;2;C;B;FR1420041010050500013M02606;`;
+    expect(errorLines(() => parseReferentiel(Buffer.from(bad)))).toEqual([
+      'Ligne 2, colonne « immeuble_iban » : « FR7630006000011234567890188 » n’est pas un IBAN valide (pays de la zone SEPA, longueur et clé de contrôle).',
+      'Ligne 2, colonne « immeuble_bic » : « AGRI » n’est pas un BIC valide (8 ou 11 caractères).',
+    ]);
+    const contradicting = `${head}\ncopropriétaire;1;A;B;FR7630006000011234567890189;\ncopropriétaire;2;C;B;FR1420041010050500013M02606;`;
+    expect(errorLines(() => parseReferentiel(Buffer.from(contradicting)))).toEqual([
+      'Ligne 3, colonne « immeuble_iban » : « FR1420041010050500013M02606 » contredit la ligne 2 pour l’immeuble « B » (« FR7630006000011234567890189 »).',
+    ]);
+    expect(
+      errorLines(() =>
+        parseReferentiel(Buffer.from('type;reference;nom;immeuble_iban\nlocataire;1;A;FR7630006000011234567890189')),
+      ),
+    ).toEqual(['Ligne 1 : colonne obligatoire « immeuble_code » absente (nécessaire avec « immeuble_iban »).']);
   });
 
   it('collects every error, reporting at most 50', () => {

@@ -4,6 +4,7 @@ import {
   MIN_IMPORTED_CODE_LENGTH,
   normalizeAccessCode,
 } from '../../core/security/access-code.ts';
+import { normalizeBic, normalizeIban } from '../agency/agency.service.ts';
 import { readCsv, type CsvRow } from './csv.ts';
 import { Columns, fold, isValidEmail } from './fields.ts';
 import { IssueCollector } from './import-error.ts';
@@ -44,6 +45,8 @@ export const REFERENTIEL_COLUMNS = [
   'immeuble_adresse',
   'immeuble_code_postal',
   'immeuble_ville',
+  'immeuble_iban',
+  'immeuble_bic',
   'lot_numero',
   'lot_type',
   'lot_description',
@@ -75,7 +78,14 @@ export const ACCOUNT_COLUMNS = [
 ] as const satisfies readonly ReferentielColumn[];
 type AccountColumn = (typeof ACCOUNT_COLUMNS)[number];
 
-const BUILDING_COLUMNS = ['immeuble_nom', 'immeuble_adresse', 'immeuble_code_postal', 'immeuble_ville'] as const;
+const BUILDING_COLUMNS = [
+  'immeuble_nom',
+  'immeuble_adresse',
+  'immeuble_code_postal',
+  'immeuble_ville',
+  'immeuble_iban',
+  'immeuble_bic',
+] as const;
 const LOT_COLUMNS = ['lot_type', 'lot_description', 'tantiemes'] as const;
 const MANAGER_COLUMNS = ['gestionnaire_nom', 'gestionnaire_telephone'] as const;
 
@@ -117,6 +127,9 @@ export interface ParsedBuilding {
   address: string | null;
   postalCode: string | null;
   city: string | null;
+  /** The syndicat's bank account, normalized (IBAN without spaces, BIC in capitals). */
+  iban: string | null;
+  bic: string | null;
 }
 
 export interface ParsedLot {
@@ -271,6 +284,7 @@ function checkFields(row: Row): RowFields | null {
   const shares = readShares(row);
   const managerEmail = readManagerEmail(row);
   readLedgerAccount(row);
+  readBuildingBank(row);
   if (!kind || councilRole === undefined) return null;
   return { reference, kind, lastName, email, accessCode, councilRole, buildingCode, lotNumber, shares, managerEmail };
 }
@@ -341,6 +355,20 @@ function readBuildingCode(row: Row): string {
   const code = row.get('immeuble_code');
   if (code === '') requiredWhenUsed(row, 'immeuble_code', [...BUILDING_COLUMNS, 'lot_numero', 'conseil_syndical']);
   return code;
+}
+
+/** The syndicat's IBAN and BIC, checked like the agency's (SEPA IBAN with its check digits, BIC of 8 or 11). */
+function readBuildingBank(row: Row): void {
+  const iban = row.get('immeuble_iban');
+  if (iban !== '' && !normalizeIban(iban)) {
+    row.err(
+      'immeuble_iban',
+      `« ${iban} » n’est pas un IBAN valide (pays de la zone SEPA, longueur et clé de contrôle).`,
+    );
+  }
+  const bic = row.get('immeuble_bic');
+  if (bic !== '' && !normalizeBic(bic))
+    row.err('immeuble_bic', `« ${bic} » n’est pas un BIC valide (8 ou 11 caractères).`);
 }
 
 function readLotNumber(row: Row): string {
@@ -452,12 +480,17 @@ function collectBuilding(collected: Collected, row: Row, code: string): void {
     address: null,
     postalCode: null,
     city: null,
+    iban: null,
+    bic: null,
     lines: {},
   };
   collected.buildings.set(code, building);
   for (const [field, column] of BUILDING_DETAILS) {
     mergeDetail(building, field, row, column, `l’immeuble « ${code} »`);
   }
+  // Compared once normalized: "FR76 3000 …" on one row and "FR763000…" on another agree.
+  mergeDetail(building, 'iban', row, 'immeuble_iban', `l’immeuble « ${code} »`, normalizeIban);
+  mergeDetail(building, 'bic', row, 'immeuble_bic', `l’immeuble « ${code} »`, normalizeBic);
 }
 
 const MANAGER_DETAILS = [
@@ -513,15 +546,18 @@ function mergeDetail<F extends string>(
   row: Row,
   column: ReferentielColumn,
   what: string,
+  normalize?: (raw: string) => string | null,
 ): void {
-  const value = row.get(column);
-  if (value === '') return;
+  const raw = row.get(column);
+  // An invalid value was reported by the row's own checks.
+  const value = raw === '' || !normalize ? raw : normalize(raw);
+  if (!value) return;
   const current = target[field];
   if (current === null) {
     (target as Record<F, string | null>)[field] = value;
     target.lines[field] = row.line;
   } else if (current !== value) {
-    row.err(column, `« ${value} » contredit la ligne ${target.lines[field]} pour ${what} (« ${current} »).`);
+    row.err(column, `« ${raw} » contredit la ligne ${target.lines[field]} pour ${what} (« ${current} »).`);
   }
 }
 

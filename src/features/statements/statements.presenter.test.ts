@@ -240,6 +240,7 @@ const ctx: PageContext = {
     logo: null,
     iban: null,
     bic: null,
+    paymentLimit: null,
     configured: true,
   },
   csrfToken: 'jeton',

@@ -133,6 +133,7 @@ export interface StatementView {
   totals: { debit: string; credit: string };
   closing: { label: string; balance: SignedAmountView };
   csvHref: string;
+  pdfHref: string;
 }
 
 export function presentStatementHeader(account: StatementAccount, place: StatementPlace | null): StatementHeaderView {
@@ -182,6 +183,7 @@ export function presentStatement(header: StatementHeaderView, period: Period, s:
     totals: { debit: formatMoney(s.totalDebitCents), credit: formatMoney(s.totalCreditCents) },
     closing: { label: `Solde au ${formatDate(s.closing.date)}`, balance: signed(s.closing.cents) },
     csvHref: `/comptes/${header.id}/extrait.csv${periodQuery(period)}`,
+    pdfHref: `/comptes/${header.id}/extrait.pdf${periodQuery(period)}`,
   };
 }
 
@@ -224,9 +226,9 @@ export function statementCsv(s: ComputedStatement): string {
 }
 
 /** "extrait-C0042-2024-01-01-2024-12-31.csv": only safe characters reach the header. */
-export function statementFileName(reference: string, p: Period): string {
+export function statementFileName(reference: string, p: Period, ext: 'csv' | 'pdf' = 'csv'): string {
   const parts = ['extrait', reference.replace(/[^A-Za-z0-9_-]/g, '_')];
   if (p.du) parts.push(`du-${p.du}`);
   if (p.au) parts.push(`au-${p.au}`);
-  return `${parts.join('-')}.csv`;
+  return `${parts.join('-')}.${ext}`;
 }

@@ -1,7 +1,7 @@
 import { frenchSpacing } from '../../core/views/typography.ts';
-import { BackLink, ErrorSummary, Field, telHref, type FormErrors } from '../../core/views/components.tsx';
+import { BackLink, CsrfField, ErrorSummary, Field, telHref, type FormErrors } from '../../core/views/components.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
-import type { PaymentView } from './payment.presenter.ts';
+import type { CardResultView, PaymentView, PendingPaymentView } from './payment.presenter.ts';
 import type { SignedAmountView, StatementHeaderView, StatementView } from './statements.presenter.ts';
 
 function AccountHeader({ account }: { account: StatementHeaderView }) {
@@ -102,9 +102,11 @@ export interface StatementPageProps {
   au: string;
   errors?: FormErrors;
   statement?: StatementView;
+  /** Confirmed online payments the ledger does not show yet. */
+  pending?: PendingPaymentView[];
 }
 
-export function StatementPage({ ctx, account, du, au, errors, statement }: StatementPageProps) {
+export function StatementPage({ ctx, account, du, au, errors, statement, pending }: StatementPageProps) {
   return (
     <Layout ctx={ctx} title={`Extrait de compte N° ${account.reference}`}>
       <h1>Extrait de compte</h1>
@@ -139,9 +141,29 @@ export function StatementPage({ ctx, account, du, au, errors, statement }: State
           </div>
         </fieldset>
       </form>
+      {pending && pending.length > 0 ? <PendingPayments list={pending} /> : null}
       {statement ? <StatementTable s={statement} /> : null}
       <BackLink href="/accueil" />
     </Layout>
+  );
+}
+
+function PendingPayments({ list }: { list: PendingPaymentView[] }) {
+  return (
+    <section class="card pending-payments" aria-labelledby="paiements-en-cours">
+      <h2 id="paiements-en-cours">Paiements en ligne en cours de rapprochement</h2>
+      <p>
+        Ces paiements sont confirmés. Ils apparaîtront parmi les écritures après leur enregistrement en comptabilité
+        {'\u202f'}; d’ici là, le solde ci-dessous n’en tient pas compte.
+      </p>
+      <ul>
+        {list.map((p) => (
+          <li key={p.reference}>
+            {p.date} – {p.label} – <strong>{p.amount}</strong> (référence {p.reference})
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -150,14 +172,19 @@ function StatementTable({ s }: { s: StatementView }) {
     <>
       <ul class="actions print-hide">
         <li>
+          <a class="button button-secondary" href={s.pdfHref} download>
+            Télécharger l’extrait (PDF)
+          </a>
+        </li>
+        <li>
           <a class="button button-secondary" href={s.csvHref} download>
             Télécharger l’extrait (CSV)
           </a>
         </li>
       </ul>
       <p class="hint print-hide">
-        Pour imprimer cet extrait ou l’enregistrer en PDF, utilisez la fonction d’impression de votre navigateur (Ctrl +
-        P, ou ⌘ + P sur Mac).
+        Pour imprimer cet extrait, téléchargez-le en PDF ou utilisez la fonction d’impression de votre navigateur (Ctrl
+        + P, ou ⌘ + P sur Mac).
       </p>
       {/* The balance of the period first: on a phone, the figure people look for is on top. */}
       <p class="statement-summary">
@@ -211,19 +238,43 @@ function StatementTable({ s }: { s: StatementView }) {
   );
 }
 
-export function PaymentPage({ ctx, view: v }: { ctx: PageContext; view: PaymentView }) {
+export function PaymentPage({ ctx, view: v, qr }: { ctx: PageContext; view: PaymentView; qr: string | null }) {
   return (
     <Layout ctx={ctx} title={`Payer – compte N° ${v.account.reference}`}>
       <h1>Payer</h1>
+      <ErrorSummary
+        errors={v.amount.error ? { montant: v.amount.error } : {}}
+        labels={{ montant: 'Montant à payer' }}
+      />
       <AccountHeader account={v.account} />
       <section class="card" aria-labelledby="a-regler">
         <h2 id="a-regler">Montant à régler</h2>
         <div class={`balance balance-${v.balance.tone}`}>
           {v.due ? <p class="balance-amount">{v.due}</p> : <p>Votre compte ne présente pas de somme à régler.</p>}
           <p class="balance-label">
-            {v.balance.label} : {v.balance.amount}
+            {v.balance.label}
+            {'\u00a0'}: {v.balance.amount}
           </p>
         </div>
+        {v.due ? (
+          <form method="get" action={`/comptes/${v.account.id}/payer`} class="print-hide" novalidate>
+            <Field
+              name="montant"
+              label="Montant à payer (en euros)"
+              value={v.amount.formValue}
+              error={v.amount.error ?? undefined}
+              hint={`Le montant dû est proposé\u202f; vous pouvez le modifier (${v.amount.limit} au plus en un paiement).`}
+              inputMode="decimal"
+              autocomplete="transaction-amount"
+              maxLength={20}
+            />
+            <div class="actions">
+              <button type="submit" class="button button-secondary">
+                Modifier le montant
+              </button>
+            </div>
+          </form>
+        ) : null}
         <p class="print-hide">
           <a href={`/comptes/${v.account.id}/extrait`}>
             Voir le détail de votre compte<span class="visually-hidden"> N° {v.account.reference}</span>
@@ -231,12 +282,41 @@ export function PaymentPage({ ctx, view: v }: { ctx: PageContext; view: PaymentV
         </p>
       </section>
 
+      {v.due ? <PaymentMethods ctx={ctx} view={v} qr={qr} /> : null}
+
+      <BackLink href="/accueil" />
+    </Layout>
+  );
+}
+
+function PaymentMethods({ ctx, view: v, qr }: { ctx: PageContext; view: PaymentView; qr: string | null }) {
+  return (
+    <>
+      {v.card ? (
+        <section class="card print-hide" aria-labelledby="carte">
+          <h2 id="carte">Par carte bancaire</h2>
+          <p>
+            Vous êtes dirigé vers la page de paiement sécurisée de notre prestataire, Stripe, puis ramené ici. Palier ne
+            voit jamais votre numéro de carte.
+          </p>
+          <form method="post" action={v.card.action} novalidate>
+            <CsrfField token={ctx.csrfToken} />
+            <input type="hidden" name="montant" value={v.card.value} />
+            <div class="actions">
+              <button type="submit" class="button">
+                Payer {v.card.amount} par carte
+              </button>
+            </div>
+          </form>
+        </section>
+      ) : null}
+
       <section class="card" aria-labelledby="virement">
         <h2 id="virement">Par virement bancaire</h2>
         {v.transfer ? (
           <>
             <dl class="definition-list">
-              <dt>Titulaire du compte</dt>
+              <dt>Bénéficiaire</dt>
               <dd>{v.transfer.holder}</dd>
               <dt>IBAN</dt>
               <dd>
@@ -250,21 +330,42 @@ export function PaymentPage({ ctx, view: v }: { ctx: PageContext; view: PaymentV
                   </dd>
                 </>
               ) : null}
+              <dt>Montant</dt>
+              <dd>{v.amount.text}</dd>
             </dl>
             <p>
-              <strong>Référence à indiquer : {v.account.reference}</strong>
+              <strong>
+                Référence à indiquer{'\u00a0'}: {v.reference}
+              </strong>
               <br />
-              Écrivez-la dans le libellé de votre virement : elle permet d’affecter votre paiement à votre compte.
+              Écrivez-la dans le libellé de votre virement{'\u00a0'}: elle permet d’affecter votre paiement à votre
+              compte.
             </p>
+            {qr ? (
+              <figure class="qr-code">
+                <img
+                  src={qr}
+                  width={200}
+                  height={200}
+                  alt={`Code QR de virement\u00a0: ${v.amount.text} à ${v.transfer.holder}, référence ${v.reference}`}
+                />
+                <figcaption>
+                  Avec l’application de votre banque, scannez ce code{'\u00a0'}: le bénéficiaire, l’IBAN, le montant et
+                  la référence se remplissent seuls. Vérifiez-les avant de valider.
+                </figcaption>
+              </figure>
+            ) : null}
           </>
         ) : (
           <>
             <p>
-              Les coordonnées bancaires à utiliser figurent sur votre {v.paperName}. Indiquez dans le libellé du
+              Les coordonnées bancaires de {v.payee} figurent sur votre {v.paperName}. Indiquez dans le libellé du
               virement votre référence.
             </p>
             <p>
-              <strong>Référence à indiquer : {v.account.reference}</strong>
+              <strong>
+                Référence à indiquer{'\u00a0'}: {v.reference}
+              </strong>
             </p>
             <ManagerContact view={v} />
           </>
@@ -283,7 +384,7 @@ export function PaymentPage({ ctx, view: v }: { ctx: PageContext; view: PaymentV
           ) : (
             <> et envoyez-le à l’adresse indiquée sur votre {v.paperName}</>
           )}
-          , accompagné de la vignette de votre {v.paperName} ou d’une feuille portant ces informations :
+          , accompagné de la vignette de votre {v.paperName} ou d’une feuille portant ces informations{'\u00a0'}:
         </p>
         <dl class="definition-list">
           <dt>Nom</dt>
@@ -300,7 +401,50 @@ export function PaymentPage({ ctx, view: v }: { ctx: PageContext; view: PaymentV
           <dd>{v.slip.amount}</dd>
         </dl>
       </section>
+    </>
+  );
+}
 
+export function CardResultPage({ ctx, view: v }: { ctx: PageContext; view: CardResultView }) {
+  return (
+    <Layout ctx={ctx} title={`${v.title} – compte N° ${v.account.reference}`}>
+      <h1>{v.title}</h1>
+      <AccountHeader account={v.account} />
+      <section class={`card payment-result payment-${v.status}`} aria-labelledby="etat">
+        <h2 id="etat" class="visually-hidden">
+          État du paiement
+        </h2>
+        <p role="status">{v.message}</p>
+        <dl class="definition-list">
+          <dt>Montant</dt>
+          <dd>{v.amount}</dd>
+          <dt>Référence du paiement</dt>
+          <dd>
+            <code>{v.reference}</code>
+          </dd>
+          <dt>Date</dt>
+          <dd>{v.date}</dd>
+        </dl>
+        <ul class="actions">
+          {v.status === 'pending' ? (
+            <li>
+              <a class="button" href={v.selfHref}>
+                Actualiser
+              </a>
+            </li>
+          ) : null}
+          {v.status === 'failed' || v.status === 'abandoned' ? (
+            <li>
+              <a class="button" href={v.payHref}>
+                Choisir un autre moyen de paiement
+              </a>
+            </li>
+          ) : null}
+          <li>
+            <a href={v.statementHref}>Voir le détail de votre compte</a>
+          </li>
+        </ul>
+      </section>
       <BackLink href="/accueil" />
     </Layout>
   );
