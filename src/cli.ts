@@ -17,6 +17,7 @@ import { describeEcrituresSummary, describeReferentielSummary } from './features
 import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './features/imports/imports.service.ts';
 import { describeBackup, describeRestore } from './features/backup/backup.presenter.ts';
 import { createBackup, restoreBackup } from './features/backup/backup.service.ts';
+import { DOCUMENTS_HELP, documentsCommand } from './features/documents/documents.cli.ts';
 
 /**
  * `palier`: the agency's operations from a terminal (`npx palier …`). French output;
@@ -50,7 +51,7 @@ Usage : npx palier <commande> [options]
   courriels (ou emails)        Liste la file d’envoi des emails : en attente, en échec (avec la raison
                                et le nombre de tentatives), envoyés ces dernières 24 heures.
       --relancer N°              remet en file d’envoi l’email en échec portant ce numéro
-  --help, -h                   Affiche cette aide.
+${DOCUMENTS_HELP}  --help, -h                   Affiche cette aide.
 
 Fichiers CSV : UTF-8 (avec ou sans BOM) ou Windows-1252, séparateur « ; » ou « , »,
 une ligne d’en-tête ; colonnes dans n’importe quel ordre.
@@ -345,6 +346,9 @@ const COMMANDS: Record<string, Command> = {
   restauration: restaurationCommand,
   courriels: courrielsCommand,
   emails: courrielsCommand,
+  documents: async (args, { config, io }) => {
+    process.exitCode = await documentsCommand(args, config, io);
+  },
 };
 
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<void> {

@@ -3,6 +3,8 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import * as createCoreTables from './migrations/202611281930_create-core-tables.ts';
 import * as createJobs from './migrations/202611282000_create-jobs.ts';
+import * as createDocuments from './migrations/202612030730_create-documents.ts';
+import * as createDocumentReads from './migrations/202612030731_create-document-reads.ts';
 import type { Database as Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -15,6 +17,8 @@ pg.types.setTypeParser(20, (v) => Number(v));
 const migrations: Record<string, Migration> = {
   '202611281930_create-core-tables': createCoreTables,
   '202611282000_create-jobs': createJobs,
+  '202612030730_create-documents': createDocuments,
+  '202612030731_create-document-reads': createDocumentReads,
 };
 
 class StaticProvider implements MigrationProvider {
