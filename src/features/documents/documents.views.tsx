@@ -1,0 +1,75 @@
+import type { PageContext } from '../../core/views/layout.tsx';
+import { AccountLayout } from '../accounts/accounts.views.tsx';
+import type { SpacePageView } from './documents.presenter.ts';
+
+export function SpacePage({ ctx, view }: { ctx: PageContext; view: SpacePageView }) {
+  return (
+    <AccountLayout ctx={ctx} account={view.account} title={view.title}>
+      {view.tabs.length > 1 ? (
+        <nav class="tabs" aria-label="Espaces de documents">
+          <ul>
+            {view.tabs.map((t) => (
+              <li key={t.href}>
+                <a href={t.href} aria-current={t.selected ? 'page' : undefined}>
+                  {t.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      ) : null}
+      <p>{view.intro}</p>
+      {view.groups.length === 0 ? <p class="muted">{view.empty}</p> : null}
+      {view.groups.map((g) => (
+        <section class="card" key={g.code} aria-labelledby={`categorie-${g.code}`}>
+          <h2 id={`categorie-${g.code}`}>{g.label}</h2>
+          <div class="table-wrapper">
+            <table class="data-table">
+              <caption class="visually-hidden">{g.label}, du plus récent au plus ancien</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Document</th>
+                  <th scope="col">Date</th>
+                  <th scope="col">Fichier</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {g.documents.map((d) => (
+                  <tr key={d.id}>
+                    <th scope="row">
+                      {d.title}
+                      {d.isNew ? (
+                        <>
+                          {' '}
+                          <span class="badge">Nouveau</span>
+                        </>
+                      ) : null}
+                    </th>
+                    <td>{d.date}</td>
+                    <td>{d.typeAndSize}</td>
+                    <td class="actions">
+                      <a class="button button-small" href={d.downloadHref}>
+                        Télécharger<span class="visually-hidden"> «&nbsp;{d.title}&nbsp;»</span>
+                      </a>
+                      {d.viewHref ? (
+                        <>
+                          {' '}
+                          <a class="button button-small button-secondary" href={d.viewHref}>
+                            Voir<span class="visually-hidden"> «&nbsp;{d.title}&nbsp;»</span>
+                          </a>
+                        </>
+                      ) : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      ))}
+    </AccountLayout>
+  );
+}
