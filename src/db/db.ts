@@ -5,6 +5,8 @@ import * as createCoreTables from './migrations/202611281930_create-core-tables.
 import * as createJobs from './migrations/202611282000_create-jobs.ts';
 import * as createDocuments from './migrations/202612030730_create-documents.ts';
 import * as createDocumentReads from './migrations/202612030731_create-document-reads.ts';
+import * as addUsersDocumentNotice from './migrations/202612030732_add-users-document-notice.ts';
+import * as addUsersDocumentNoticeSentAt from './migrations/202612030733_add-users-document-notice-sent-at.ts';
 import type { Database as Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -19,6 +21,8 @@ const migrations: Record<string, Migration> = {
   '202611282000_create-jobs': createJobs,
   '202612030730_create-documents': createDocuments,
   '202612030731_create-document-reads': createDocumentReads,
+  '202612030732_add-users-document-notice': addUsersDocumentNotice,
+  '202612030733_add-users-document-notice-sent-at': addUsersDocumentNoticeSentAt,
 };
 
 class StaticProvider implements MigrationProvider {

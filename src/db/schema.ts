@@ -119,6 +119,10 @@ export interface UsersTable {
   city: string | null;
   created_at: string;
   updated_at: string;
+  /** « Recevoir un email quand un nouveau document est publié »: null (default) off, else since when. */
+  document_notice_since: string | null;
+  /** When the last notice of new documents was queued (one a day at most). */
+  document_notice_sent_at: string | null;
 }
 
 export interface UserAccountsTable {

@@ -1,3 +1,4 @@
+import type { JobsTable } from '../../core/jobs/jobs.repository.ts';
 import type { Db } from '../../db/db.ts';
 import type { DocumentScope, DocumentsTable } from '../../db/schema.ts';
 import type { Insertable } from 'kysely';
@@ -158,4 +159,78 @@ export function allDocumentsOfBuilding(db: Q, buildingId: number) {
     .orderBy('documents.document_date', 'desc')
     .orderBy('documents.id')
     .execute();
+}
+
+// ---------------------------------------------------------------------------
+// Notices of new documents
+
+/** Turns the notices on from `since`, or off (null); already on, it keeps its start. */
+export async function setUserDocumentNotice(db: Q, userId: number, since: string | null) {
+  let query = db.updateTable('users').set({ document_notice_since: since }).where('id', '=', userId);
+  if (since !== null) query = query.where('document_notice_since', 'is', null);
+  await query.execute();
+}
+
+/** People who asked for notices and whose address is confirmed. */
+export function usersWantingNotices(db: Q) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'email', 'civility', 'first_name', 'last_name', 'document_notice_since', 'document_notice_sent_at'])
+    .where('document_notice_since', 'is not', null)
+    .where('email_verified_at', 'is not', null)
+    .orderBy('id')
+    .execute();
+}
+
+export async function accountsOfUsers(db: Q, userIds: number[]) {
+  if (userIds.length === 0) return [];
+  return db
+    .selectFrom('client_accounts')
+    .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
+    .select([
+      'user_accounts.user_id',
+      'client_accounts.id',
+      'client_accounts.kind',
+      'client_accounts.reference',
+      'client_accounts.building_id',
+      'client_accounts.council_role',
+    ])
+    .where('user_accounts.user_id', 'in', userIds)
+    .execute();
+}
+
+/** Current documents published after `since` in these accounts' or buildings' spaces (candidates). */
+export async function documentsPublishedSince(db: Q, since: string, accountIds: number[], buildingIds: number[]) {
+  if (accountIds.length === 0) return [];
+  return db
+    .selectFrom('documents')
+    .select([...LIST_COLUMNS])
+    .where('withdrawn_at', 'is', null)
+    .where('published_at', '>', since)
+    .where((eb) =>
+      eb.or([
+        eb('account_id', 'in', accountIds),
+        ...(buildingIds.length > 0 ? [eb('building_id', 'in', buildingIds)] : []),
+      ]),
+    )
+    .orderBy('published_at')
+    .orderBy('id')
+    .execute();
+}
+
+export async function markNoticeSent(db: Q, userId: number, at: string): Promise<void> {
+  await db.updateTable('users').set({ document_notice_sent_at: at }).where('id', '=', userId).execute();
+}
+
+/** Whether a job of this kind waits in the queue (the notices plan one run ahead). */
+export async function hasPendingJob(db: Q, kind: string): Promise<boolean> {
+  const row = await db
+    .withTables<{ jobs: JobsTable }>()
+    .selectFrom('jobs')
+    .select('id')
+    .where('kind', '=', kind)
+    .where('status', '=', 'pending')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }

@@ -1,16 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { idParam, routeParams } from '../../core/http/input.ts';
+import { bodyInput, idParam, routeParams } from '../../core/http/input.ts';
 import { renderPage } from '../../core/http/render.ts';
-import { requireUser } from '../../core/http/session.ts';
+import { requireUser, setFlash } from '../../core/http/session.ts';
 import type { DocumentScope } from '../../db/schema.ts';
 import { presentSpace } from './documents.presenter.ts';
 import { listSpace, openDocument } from './documents.service.ts';
 import { contentDisposition, INLINE_TYPES } from './files.ts';
+import { setDocumentNotice } from './notices.service.ts';
 import { SpacePage } from './documents.views.tsx';
 
 const accountParams = z.object({ id: idParam });
 const documentParams = z.object({ id: idParam, docId: idParam });
+/** An unchecked box sends nothing: absent means no. */
+const noticeBody = z.object({ avis: z.literal('oui').optional() });
 
 export async function documentRoutes(app: FastifyInstance) {
   const { storage } = app.deps;
@@ -49,6 +52,19 @@ export async function documentRoutes(app: FastifyInstance) {
   }
 
   app.get('/comptes/:id/documents/:docId', { preHandler: requireUser }, (req, reply) => send(req, reply, 'attachment'));
+  app.post('/profil/avis-documents', { preHandler: requireUser }, async (req, reply) => {
+    const parsed = bodyInput(req, noticeBody);
+    const on = parsed.success && parsed.data.avis === 'oui';
+    await setDocumentNotice(req.ctx, on);
+    setFlash(reply, {
+      kind: 'success',
+      message: on
+        ? 'Vous recevrez un email quand un nouveau document sera publié dans vos espaces.'
+        : 'Vous ne recevrez plus d’email à la publication de nouveaux documents.',
+    });
+    return reply.redirect('/profil', 303);
+  });
+
   app.get('/comptes/:id/documents/:docId/voir', { preHandler: requireUser }, (req, reply) =>
     send(req, reply, 'inline'),
   );

@@ -1,3 +1,4 @@
+import { PostForm } from '../../core/views/components.tsx';
 import type { PageContext } from '../../core/views/layout.tsx';
 import { AccountLayout } from '../accounts/accounts.views.tsx';
 import type { SpacePageView } from './documents.presenter.ts';
@@ -71,5 +72,32 @@ export function SpacePage({ ctx, view }: { ctx: PageContext; view: SpacePageView
         </section>
       ))}
     </AccountLayout>
+  );
+}
+
+/** The Profil section where a person asks for (or stops) the email about new documents. */
+export function DocumentNoticeSection({ csrfToken, on }: { csrfToken: string; on: boolean }) {
+  return (
+    <section class="card" aria-labelledby="avis-documents-titre">
+      <h2 id="avis-documents-titre">Nouveaux documents</h2>
+      <PostForm action="/profil/avis-documents" csrfToken={csrfToken} submit="Enregistrer ce choix">
+        <div class="field">
+          <label for="avis-documents">
+            <input
+              type="checkbox"
+              id="avis-documents"
+              name="avis"
+              value="oui"
+              checked={on}
+              aria-describedby="avis-documents-aide"
+            />
+            Recevoir un email quand un nouveau document est publié
+          </label>
+          <p class="hint" id="avis-documents-aide">
+            Un email par jour au plus, le matin, listant les documents publiés depuis le précédent dans vos espaces.
+          </p>
+        </div>
+      </PostForm>
+    </section>
   );
 }
