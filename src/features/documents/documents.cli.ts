@@ -1,4 +1,14 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  type WriteStream,
+  closeSync,
+  createWriteStream,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createStorage } from '../../adapters/storage/storage.ts';
@@ -18,6 +28,7 @@ import {
   type DocumentTarget,
   type PublishInput,
 } from './documents.service.ts';
+import { exportBuildingDocuments } from './export.service.ts';
 import { MAX_DOCUMENT_BYTES } from './files.ts';
 import { importManifest } from './manifest.service.ts';
 
@@ -51,6 +62,9 @@ export const DOCUMENTS_HELP = `  documents categories          Liste les catégo
                                immeuble, reference, categorie, titre, date ; tout ou rien.
   documents conformite [--immeuble CODE]
                                Liste, par immeuble, les documents exigés par le décret 2019-502 qui manquent.
+  documents exporter --immeuble CODE FICHIER.zip
+                               Écrit tous les documents de l’immeuble (en ligne et retirés) dans une archive zip,
+                               par espace et catégorie, avec un index.csv.
 `;
 
 class Usage extends Error {}
@@ -244,7 +258,42 @@ const conformite: Sub = async (args, config, io) => {
   }
 };
 
-const SUBCOMMANDS: Record<string, Sub> = { categories, ajouter, retirer, remplacer, importer, conformite };
+const exporter: Sub = async (args, config, io) => {
+  const { values, positionals } = options(args, { immeuble: { type: 'string' } });
+  if (!values.immeuble) throw new Usage('--immeuble CODE est obligatoire.');
+  if (positionals.length !== 1 || !positionals[0]!.toLowerCase().endsWith('.zip')) {
+    throw new Usage('il faut un fichier de destination en .zip.');
+  }
+  const file = positionals[0]!;
+  if (existsSync(file)) throw new Usage(`«\u00a0${file}\u00a0» existe déjà\u00a0: choisissez un autre nom.`);
+  const summary = await withCtx(config, async (ctx) => {
+    let out: WriteStream | null = null;
+    try {
+      return await exportBuildingDocuments(ctx, createStorage(config), values.immeuble!, () => {
+        out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+        return out;
+      });
+    } catch (err) {
+      // No half-written archive is left to be taken for a complete one.
+      if (out) {
+        (out as WriteStream).destroy();
+        rmSync(file, { force: true });
+      }
+      throw err;
+    }
+  });
+  io.out(
+    `${summary.building.code} – ${summary.building.name}\u00a0: ${summary.current} document${summary.current > 1 ? 's' : ''} en ligne et ${summary.withdrawn} retiré${summary.withdrawn > 1 ? 's' : ''} ou remplacé${summary.withdrawn > 1 ? 's' : ''} écrits dans «\u00a0${file}\u00a0» (index.csv).`,
+  );
+  if (summary.missingFiles.length > 0) {
+    io.err(
+      `Attention\u00a0: fichier introuvable pour les documents n°\u00a0${summary.missingFiles.join(', ')} (signalés dans index.csv).`,
+    );
+  }
+  io.out('Cette archive contient des documents privés\u00a0: conservez-la en lieu sûr.');
+};
+
+const SUBCOMMANDS: Record<string, Sub> = { categories, ajouter, retirer, remplacer, importer, conformite, exporter };
 
 /** Runs `documents …`; returns the exit code. */
 export async function documentsCommand(args: string[], config: Config, io: Io): Promise<number> {
