@@ -301,7 +301,9 @@ export async function documentsCommand(args: string[], config: Config, io: Io): 
   const sub = name !== undefined ? SUBCOMMANDS[name] : undefined;
   try {
     if (!sub || !Object.hasOwn(SUBCOMMANDS, name!)) {
-      throw new Usage(`«\u00a0documents ${name ?? ''}\u00a0»\u00a0: attendu ${Object.keys(SUBCOMMANDS).join(', ')}.`);
+      throw new Usage(
+        `«\u00a0documents${name ? ` ${name}` : ''}\u00a0»\u00a0: attendu ${Object.keys(SUBCOMMANDS).join(', ')}.`,
+      );
     }
     await sub(rest, config, io);
     return 0;
