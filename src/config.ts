@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { S3Location } from './adapters/storage/s3.ts';
 
 /**
  * The only reader of process.env. Everything else receives a Config.
@@ -24,6 +25,8 @@ export interface Config {
    */
   trustProxy: boolean | string;
   secrets: Secrets;
+  /** Stored files in an S3-compatible bucket (FILES_URL); absent or null: DATA_DIR/files. */
+  files?: S3Location | null;
 }
 
 export interface Secrets {
@@ -44,6 +47,9 @@ const envSchema = z.object({
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
+  FILES_URL: z.string().optional(),
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -74,6 +80,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     secrets: loadSecrets(dataDir),
+    files: parseFilesUrl(e.FILES_URL, e.AWS_ACCESS_KEY_ID, e.AWS_SECRET_ACCESS_KEY),
+  };
+}
+
+/**
+ * `s3://bucket/prefix?endpoint=http://127.0.0.1:9000&region=fr-par` → where files go; empty:
+ * the local folder. Keys come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, read here
+ * like every variable; without them the SDK looks for an instance role.
+ */
+export function parseFilesUrl(
+  raw: string | undefined,
+  accessKeyId?: string,
+  secretAccessKey?: string,
+): S3Location | null {
+  const value = (raw ?? '').trim();
+  if (value === '') return null;
+  const invalid = (why: string) => new Error(`Configuration invalide :\n  FILES_URL : ${why}`);
+  if (!URL.canParse(value)) throw invalid('attendu s3://bucket/dossier?endpoint=…&region=…');
+  const url = new URL(value);
+  if (url.protocol !== 's3:') throw invalid('seul s3:// est pris en charge');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(url.hostname))
+    throw invalid(`nom de bucket invalide : ${url.hostname}`);
+  const endpoint = url.searchParams.get('endpoint');
+  if (endpoint !== null && !/^https?:\/\/[^/]+\/?$/.test(endpoint))
+    throw invalid('endpoint doit être http(s)://hôte:port');
+  if (((accessKeyId ?? '') === '') !== ((secretAccessKey ?? '') === '')) {
+    throw invalid('AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY vont ensemble');
+  }
+  return {
+    bucket: url.hostname,
+    prefix: decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, ''),
+    endpoint: endpoint?.replace(/\/$/, '') ?? null,
+    region: url.searchParams.get('region') ?? 'us-east-1',
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : null,
   };
 }
 

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { TestClient, textOf } from '../../../test/helpers/client.ts';
@@ -5,6 +7,7 @@ import { dialects } from '../../../test/helpers/db.ts';
 import { createBuilding, createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { PNG, pdf } from '../../../test/helpers/files.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
+import { startS3, type S3Server } from '../../../test/helpers/s3.ts';
 import { createContext, type Ctx } from '../../core/context.ts';
 import type { DocumentScope } from '../../db/schema.ts';
 import { publishDocuments, withdrawDocument, type DocumentTarget } from './documents.service.ts';
@@ -289,5 +292,45 @@ describe('document pages and downloads', () => {
     expect(text).toContain('1 document privé');
     expect(text).toContain('5 documents publics');
     expect(text).toContain('1 document du conseil');
+  });
+});
+
+describe('documents stored in an S3 bucket (FILES_URL)', () => {
+  let s3: S3Server;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    s3 = await startS3();
+    t = await buildTestApp('sqlite', { files: s3.location('documents') });
+  });
+  afterAll(async () => {
+    await t.close();
+    await s3.close();
+  });
+
+  it('publishes into the bucket and serves the download from it, nothing in DATA_DIR', async () => {
+    const staff = createContext({
+      db: t.db,
+      config: t.config,
+      agency: t.app.deps.agency,
+      actor: { kind: 'staff', name: 'cli', ip: null },
+    });
+    const building = await createBuilding(t.db);
+    const account = await seedAccount(t.db, t.config, { buildingId: building.id });
+    const user = await createUser(t.db, { accountIds: [account.id] });
+    const [id] = await publishDocuments(staff, t.app.deps.storage, [
+      {
+        target: { scope: 'account', accountReference: account.reference },
+        category: 'appels_de_fonds',
+        title: 'Appel de fonds',
+        date: '2026-10-01',
+        file: { name: 'appel.pdf', content: pdf('s3') },
+      },
+    ]);
+    expect(existsSync(path.join(t.config.dataDir, 'files'))).toBe(false);
+    const client = await loginAs(t.app, user.email, user.password);
+    const res = await client.get(`/comptes/${account.id}/documents/${id}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.rawPayload.equals(pdf('s3'))).toBe(true);
   });
 });
