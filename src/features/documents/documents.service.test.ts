@@ -227,6 +227,28 @@ describe.each(dialects)('publishing documents (%s)', (dialect) => {
     expect(actions).toEqual(expect.arrayContaining(['document.replace', 'document.withdraw']));
   });
 
+  it('removes the stored file when the database part fails after it (a withdrawal racing a replacement)', async () => {
+    const [id] = await publishDocuments(ctx, storage, [publicDoc(pdf('course'))]);
+    const snapshot = { rows: await rows(), files: files() };
+    // The document is withdrawn by someone else while the new file is being stored.
+    const racing: Storage = {
+      ...storage,
+      put: async (data, opts) => {
+        await withdrawDocument(ctx, id!);
+        return storage.put(data, opts);
+      },
+    };
+    await expect(
+      replaceDocument(ctx, racing, id!, { name: 'v2.pdf', content: pdf('course v2') }),
+    ).rejects.toMatchObject({
+      code: 'document_not_current',
+    });
+    expect(files()).toEqual(snapshot.files);
+    const after = await rows();
+    expect(after.length).toBe(snapshot.rows.length);
+    expect(after.find((r) => r.id === id)!.withdrawn_at).not.toBeNull();
+  });
+
   describe('manifest import', () => {
     let dir: string;
     beforeAll(() => {
