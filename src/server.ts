@@ -4,7 +4,7 @@ import { loadConfig } from './config.ts';
 import { createLogger } from './core/logging.ts';
 import { createDb, migrateToLatest } from './db/db.ts';
 import { agencyIdentity } from './core/agency/agency.ts';
-import { createWorker, planRecurringJobs } from './worker.ts';
+import { createWorker } from './worker.ts';
 
 const config = loadConfig();
 const db = createDb(config.databaseUrl);
@@ -55,7 +55,6 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await app.listen({ port: config.port, host: config.host });
-await planRecurringJobs({ db, mailer, config, agency });
 worker.start();
 app.log.info(
   `Palier écoute sur ${config.baseUrl} (base : ${config.databaseUrl.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'})`,

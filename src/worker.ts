@@ -6,7 +6,7 @@ import { createContext, type Actor, type Ctx } from './core/context.ts';
 import { PermanentJobError, Worker, type JobHandler, type WorkerLog, type WorkerOptions } from './core/jobs/worker.ts';
 import type { Db } from './db/db.ts';
 import { RESET_REQUEST_JOB, mailPasswordReset, parseResetRequest } from './features/auth/auth.service.ts';
-import { DOCUMENT_NOTICES_JOB, planDocumentNotices, runDocumentNotices } from './features/documents/notices.service.ts';
+import { DOCUMENT_NOTICES_JOB, runDocumentNotices } from './features/documents/notices.service.ts';
 
 /*
  * The composition root of background work: which kinds of job exist and which domain
@@ -39,20 +39,6 @@ export function jobHandlers(deps: WorkerDeps & { now?: () => Date; log?: WorkerL
     },
     [DOCUMENT_NOTICES_JOB]: () => runDocumentNotices(jobCtx({ kind: 'system', name: 'documents.notices', ip: null })),
   };
-}
-
-/** Daily work that plans its own next run: makes sure a first run is planned (at start). */
-export async function planRecurringJobs(deps: WorkerDeps & { now?: () => Date }): Promise<void> {
-  const agency = deps.agency ?? agencyIdentity(deps.db);
-  await planDocumentNotices(
-    createContext({
-      db: deps.db,
-      config: deps.config,
-      agency,
-      actor: { kind: 'system', name: 'plan', ip: null },
-      now: deps.now,
-    }),
-  );
 }
 
 /** The worker of a Palier process (server or test app), handling every kind of job. */

@@ -171,6 +171,16 @@ export async function setUserDocumentNotice(db: Q, userId: number, since: string
   await query.execute();
 }
 
+export async function anyoneWantsNotices(db: Q): Promise<boolean> {
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where('document_notice_since', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** People who asked for notices and whose address is confirmed. */
 export function usersWantingNotices(db: Q) {
   return db

@@ -20,6 +20,7 @@ import {
 } from './documents.repository.ts';
 import { canSeeDocument, canSeeSpace, type DocumentViewer } from './documents.policies.ts';
 import { judgeDocument, sanitizeOriginalName } from './files.ts';
+import { planDocumentNotices } from './notices.service.ts';
 
 /** Where a document goes: an account's private space, or its building's public or council space. */
 export type DocumentTarget =
@@ -194,6 +195,8 @@ async function storeAndInsert(
           details: { documentId: id, scope: p.input.target.scope, category: p.input.category, sha256: file.sha256 },
         });
       }
+      // Whoever asked to hear of new documents will, at the next daily run.
+      await planDocumentNotices(trx);
       return ids;
     });
   } catch (err) {

@@ -6,6 +6,7 @@ import { accountTitle } from '../accounts/accounts.presenter.ts';
 import { SPACE_LABELS } from './categories.ts';
 import {
   accountsOfUsers,
+  anyoneWantsNotices,
   documentsPublishedSince,
   hasPendingJob,
   markNoticeSent,
@@ -26,7 +27,10 @@ export const NOTICE_HOUR_PARIS = 7;
  * documents published from now on, not every document already there.
  */
 export async function setDocumentNotice(ctx: Ctx, on: boolean): Promise<void> {
-  await setUserDocumentNotice(ctx.db, clientId(ctx), on ? ctx.now().toISOString() : null);
+  await inTransaction(ctx, async (trx) => {
+    await setUserDocumentNotice(trx.db, clientId(ctx), on ? ctx.now().toISOString() : null);
+    if (on) await planDocumentNotices(trx);
+  });
 }
 
 /**
@@ -122,12 +126,15 @@ export function nextNoticeRun(now: Date): Date {
 }
 
 /**
- * Plans the next run unless one already waits: called when a process starts and after each
- * run. Two instances starting together may both plan one; the run that finds another
- * pending adds none, so the queue comes back to a single run a day.
+ * Plans the next run, unless one already waits or nobody asked for notices: called when
+ * someone turns them on, when documents are published, and after each run — so a run lost
+ * (given up after its retries) comes back with the next publication, and a Palier where
+ * nobody wants notices has no job waiting. Two callers racing may both plan one; the run
+ * that finds another pending adds none, so the queue comes back to a single run a day.
  */
 export async function planDocumentNotices(ctx: Ctx): Promise<void> {
   if (await hasPendingJob(ctx.db, DOCUMENT_NOTICES_JOB)) return;
+  if (!(await anyoneWantsNotices(ctx.db))) return;
   await ctx.queue.add(DOCUMENT_NOTICES_JOB, {}, { runAt: nextNoticeRun(ctx.now()) });
 }
 
