@@ -31,10 +31,6 @@ export function SpacePage({ ctx, view }: { ctx: PageContext; view: SpacePageView
                 <tr>
                   <th scope="col">Document</th>
                   <th scope="col">Date</th>
-                  <th scope="col">Fichier</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -48,22 +44,19 @@ export function SpacePage({ ctx, view }: { ctx: PageContext; view: SpacePageView
                           <span class="badge">Nouveau</span>
                         </>
                       ) : null}
-                    </th>
-                    <td>{d.date}</td>
-                    <td>{d.typeAndSize}</td>
-                    <td class="actions">
-                      <a class="button button-small" href={d.downloadHref}>
-                        Télécharger<span class="visually-hidden"> «&nbsp;{d.title}&nbsp;»</span>
-                      </a>
-                      {d.viewHref ? (
-                        <>
-                          {' '}
+                      <span class="document-file">{d.typeAndSize}</span>
+                      <span class="document-actions">
+                        <a class="button button-small" href={d.downloadHref}>
+                          Télécharger<span class="visually-hidden"> «&nbsp;{d.title}&nbsp;»</span>
+                        </a>
+                        {d.viewHref ? (
                           <a class="button button-small button-secondary" href={d.viewHref}>
                             Voir<span class="visually-hidden"> «&nbsp;{d.title}&nbsp;»</span>
                           </a>
-                        </>
-                      ) : null}
-                    </td>
+                        ) : null}
+                      </span>
+                    </th>
+                    <td>{d.date}</td>
                   </tr>
                 ))}
               </tbody>
