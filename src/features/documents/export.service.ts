@@ -105,7 +105,11 @@ export async function exportBuildingDocuments(
     const body = await storage.get(d.storage_key);
     if (body) {
       // One file open at a time: wait until the archive has taken this one in.
-      const taken = new Promise((resolve) => archive.once('entry', resolve));
+      const taken = new Promise((resolve, reject) => {
+        archive.once('entry', resolve);
+        archive.once('error', reject);
+        out.once('error', reject);
+      });
       archive.append(body, { name, date: new Date(d.published_at) });
       await taken;
     } else {
