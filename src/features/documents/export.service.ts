@@ -105,10 +105,16 @@ export async function exportBuildingDocuments(
     const body = await storage.get(d.storage_key);
     if (body) {
       // One file open at a time: wait until the archive has taken this one in.
-      const taken = new Promise((resolve, reject) => {
-        archive.once('entry', resolve);
-        archive.once('error', reject);
-        out.once('error', reject);
+      const taken = new Promise<void>((resolve, reject) => {
+        const done = (err?: unknown) => {
+          archive.off('entry', ok).off('error', done);
+          out.off('error', done);
+          if (err) reject(err instanceof Error ? err : new Error(String(err)));
+          else resolve();
+        };
+        const ok = () => done();
+        archive.on('entry', ok).on('error', done);
+        out.on('error', done);
       });
       archive.append(body, { name, date: new Date(d.published_at) });
       await taken;
