@@ -19,6 +19,7 @@ import { agencyRoutes } from './features/agency/agency.routes.ts';
 import { authRoutes } from './features/auth/auth.routes.tsx';
 import { claimRoutes } from './features/claim/claim.routes.tsx';
 import { contactRoutes } from './features/contact/contact.routes.tsx';
+import { documentRoutes } from './features/documents/documents.routes.tsx';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { homeRoutes } from './features/home/home.routes.tsx';
 import { profileRoutes } from './features/profile/profile.routes.tsx';
@@ -101,5 +102,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   await app.register(accountRoutes);
   await app.register(profileRoutes);
   await app.register(contactRoutes);
+  await app.register(documentRoutes);
   return app;
 }

@@ -35,6 +35,7 @@ import { describeBackup, describeRestore } from './features/backup/backup.presen
 import { createBackup, restoreBackup } from './features/backup/backup.service.ts';
 import { describePurge } from './features/maintenance/maintenance.presenter.ts';
 import { purgeExpired } from './features/maintenance/maintenance.service.ts';
+import { DOCUMENTS_HELP, documentsCommand } from './features/documents/documents.cli.ts';
 
 /**
  * `palier`: the agency's operations from a terminal (`npx palier …`). French output;
@@ -79,7 +80,7 @@ Usage : npx palier <commande> [options]
       --relancer N°              remet en file d’envoi l’email en échec portant ce numéro
   purger                       Supprime les sessions, tentatives, liens, tickets et tâches expirés
                                (fait aussi chaque heure par Palier)\u202f; le journal d’audit est conservé.
-  --help, -h                   Affiche cette aide.
+${DOCUMENTS_HELP}  --help, -h                   Affiche cette aide.
 
 Fichiers CSV : UTF-8 (avec ou sans BOM) ou Windows-1252, séparateur « ; » ou « , »,
 une ligne d’en-tête ; colonnes dans n’importe quel ordre.
@@ -473,6 +474,9 @@ const COMMANDS: Record<string, Command> = {
   courriels: courrielsCommand,
   emails: courrielsCommand,
   purger: purgerCommand,
+  documents: async (args, { config, io }) => {
+    process.exitCode = await documentsCommand(args, config, io);
+  },
 };
 
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<void> {

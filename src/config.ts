@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { S3Location } from './adapters/storage/s3.ts';
 
 /**
  * The only reader of process.env. Everything else receives a Config.
@@ -24,6 +25,8 @@ export interface Config {
   secrets: Secrets;
   /** Card payments through Stripe Checkout: null (no card option) unless both keys are set. */
   stripe?: StripeConfig | null;
+  /** Stored files in an S3-compatible bucket (FILES_URL); absent or null: DATA_DIR/files. */
+  files?: S3Location | null;
 }
 
 export interface StripeConfig {
@@ -60,6 +63,9 @@ const envSchema = z.object({
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   STRIPE_API_BASE: z.string().url().optional(),
+  FILES_URL: z.string().optional(),
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -100,6 +106,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BootConfig {
       e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
         ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE ?? null }
         : null,
+    files: parseFilesUrl(e.FILES_URL, e.AWS_ACCESS_KEY_ID, e.AWS_SECRET_ACCESS_KEY),
+  };
+}
+
+/**
+ * `s3://bucket/prefix?endpoint=http://127.0.0.1:9000&region=fr-par` → where files go; empty:
+ * the local folder. Keys come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, read here
+ * like every variable; without them the SDK looks for an instance role.
+ */
+export function parseFilesUrl(
+  raw: string | undefined,
+  accessKeyId?: string,
+  secretAccessKey?: string,
+): S3Location | null {
+  const value = (raw ?? '').trim();
+  if (value === '') return null;
+  const invalid = (why: string) => new Error(`Configuration invalide :\n  FILES_URL : ${why}`);
+  if (!URL.canParse(value)) throw invalid('attendu s3://bucket/dossier?endpoint=…&region=…');
+  const url = new URL(value);
+  if (url.protocol !== 's3:') throw invalid('seul s3:// est pris en charge');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(url.hostname))
+    throw invalid(`nom de bucket invalide : ${url.hostname}`);
+  const endpoint = url.searchParams.get('endpoint');
+  if (endpoint !== null && !/^https?:\/\/[^/]+\/?$/.test(endpoint))
+    throw invalid('endpoint doit être http(s)://hôte:port');
+  if (((accessKeyId ?? '') === '') !== ((secretAccessKey ?? '') === '')) {
+    throw invalid('AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY vont ensemble');
+  }
+  return {
+    bucket: url.hostname,
+    prefix: decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, ''),
+    endpoint: endpoint?.replace(/\/$/, '') ?? null,
+    region: url.searchParams.get('region') ?? 'us-east-1',
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : null,
   };
 }
 

@@ -7,6 +7,7 @@ import { PermanentJobError, Worker, type JobHandler, type WorkerLog, type Worker
 import type { Db } from './db/db.ts';
 import { RESET_REQUEST_JOB, mailPasswordReset, parseResetRequest } from './features/auth/auth.service.ts';
 import { PURGE_JOB, purgeExpired, schedulePurge } from './features/maintenance/maintenance.service.ts';
+import { DOCUMENT_NOTICES_JOB, runDocumentNotices } from './features/documents/notices.service.ts';
 
 /*
  * The composition root of background work: which kinds of job exist and which domain
@@ -44,6 +45,7 @@ export function jobHandlers(deps: WorkerDeps & { now?: () => Date; log?: WorkerL
       // The job's row says what it removed.
       return { retain: counts };
     },
+    [DOCUMENT_NOTICES_JOB]: () => runDocumentNotices(jobCtx({ kind: 'system', name: 'documents.notices', ip: null })),
   };
 }
 

@@ -4,11 +4,15 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import * as createCoreTables from './migrations/202611281930_create-core-tables.ts';
 import * as createJobs from './migrations/202611282000_create-jobs.ts';
-import * as addReferenceKey from './migrations/202612030720_add-reference-key.ts';
-import * as addPurgeSlotIndex from './migrations/202612030721_add-purge-slot-index.ts';
 import * as addAccountLedgerAccount from './migrations/202612030740_add-account-ledger-account.ts';
-import * as addLedgerEntryOpening from './migrations/202612030741_add-ledger-entry-opening.ts';
 import * as addBuildingBankDetails from './migrations/202612030755_add-building-bank-details.ts';
+import * as addLedgerEntryOpening from './migrations/202612030741_add-ledger-entry-opening.ts';
+import * as addPurgeSlotIndex from './migrations/202612030721_add-purge-slot-index.ts';
+import * as addReferenceKey from './migrations/202612030720_add-reference-key.ts';
+import * as addUsersDocumentNotice from './migrations/202612030732_add-users-document-notice.ts';
+import * as addUsersDocumentNoticeSentAt from './migrations/202612030733_add-users-document-notice-sent-at.ts';
+import * as createDocumentReads from './migrations/202612030731_create-document-reads.ts';
+import * as createDocuments from './migrations/202612030730_create-documents.ts';
 import * as createPayments from './migrations/202612030756_create-payments.ts';
 import type { Database as Schema } from './schema.ts';
 
@@ -24,6 +28,10 @@ const migrations: Record<string, Migration> = {
   '202611282000_create-jobs': createJobs,
   '202612030720_add-reference-key': addReferenceKey,
   '202612030721_add-purge-slot-index': addPurgeSlotIndex,
+  '202612030730_create-documents': createDocuments,
+  '202612030731_create-document-reads': createDocumentReads,
+  '202612030732_add-users-document-notice': addUsersDocumentNotice,
+  '202612030733_add-users-document-notice-sent-at': addUsersDocumentNoticeSentAt,
   '202612030740_add-account-ledger-account': addAccountLedgerAccount,
   '202612030741_add-ledger-entry-opening': addLedgerEntryOpening,
   '202612030755_add-building-bank-details': addBuildingBankDetails,

@@ -23,6 +23,8 @@ export interface Database {
   messages: MessagesTable;
   audit_events: AuditEventsTable;
   payments: PaymentsTable;
+  documents: DocumentsTable;
+  document_reads: DocumentReadsTable;
 }
 
 export type AccountKind = 'coproprietaire' | 'locataire' | 'proprietaire';
@@ -127,6 +129,10 @@ export interface UsersTable {
   city: string | null;
   created_at: string;
   updated_at: string;
+  /** « Recevoir un email quand un nouveau document est publié »: null (default) off, else since when. */
+  document_notice_since: string | null;
+  /** When the last notice of new documents was queued (one a day at most). */
+  document_notice_sent_at: string | null;
 }
 
 export interface UserAccountsTable {
@@ -221,6 +227,43 @@ export interface PaymentsTable {
   updated_at: string;
 }
 
+/** The three spaces of décret 2019-502: one account's, the building's, its conseil syndical's. */
+export type DocumentScope = 'account' | 'building' | 'council';
+
+export interface DocumentsTable {
+  id: Generated<number>;
+  building_id: number;
+  scope: DocumentScope;
+  /** The account of a private document (scope 'account'); null otherwise. */
+  account_id: number | null;
+  /** 1 when a building document is also shown to locataires (règlement intérieur…); 0 otherwise. */
+  for_tenants: number;
+  /** A stable code of src/features/documents/categories.ts. */
+  category: string;
+  title: string;
+  document_date: string;
+  size_bytes: number;
+  sha256: string;
+  storage_key: string;
+  /** Judged from the content when stored, never from the name. */
+  content_type: string;
+  /** The file's name as given to Palier, sanitised: metadata only, never a path. */
+  original_name: string;
+  published_by: string;
+  published_at: string;
+  /** Null while current; set when withdrawn or replaced (the row and file stay for history). */
+  withdrawn_at: string | null;
+  /** On a successor: the document it replaced. */
+  replaces_id: number | null;
+}
+
+export interface DocumentReadsTable {
+  user_id: number;
+  document_id: number;
+  read_at: string;
+}
+
+export type DocumentRow = Selectable<DocumentsTable>;
 export type ClientAccount = Selectable<ClientAccountsTable>;
 export type NewClientAccount = Insertable<ClientAccountsTable>;
 export type ClientAccountUpdate = Updateable<ClientAccountsTable>;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../config.ts';
 import { createLocalStorage } from './local.ts';
+import { createS3Storage } from './s3.ts';
 
 export { isStorageKey, keyExtension, StorageKeyError } from './keys.ts';
 
@@ -27,8 +28,7 @@ export interface PutOptions {
  *   so two files can never end up under one name;
  * - make a file visible under its key only once it is complete;
  * - refuse any key that isStorageKey rejects, before touching anything.
- * The local backend is the only one today; an S3-compatible one would implement the same
- * interface and be chosen by createStorage from the configuration.
+ * Two backends: a local folder (default) and an S3-compatible bucket (FILES_URL).
  */
 export interface Storage {
   put(data: Uint8Array | Readable, opts: PutOptions): Promise<StoredFile>;
@@ -40,11 +40,13 @@ export interface Storage {
 }
 
 /**
- * The storage this configuration asks for: today always the local folder DATA_DIR/files.
+ * The storage this configuration asks for: an S3 bucket when FILES_URL names one, otherwise
+ * the local folder DATA_DIR/files.
  * Files are written in DATA_DIR/.incoming first, outside files/ so a backup never copies
  * one half-written, and on the same disk so moving them into place is atomic.
  */
-export function createStorage(config: Pick<Config, 'dataDir'>): Storage {
+export function createStorage(config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'files'>>): Storage {
+  if (config.files) return createS3Storage(config.files);
   return createLocalStorage({
     dir: path.join(config.dataDir, 'files'),
     incomingDir: path.join(config.dataDir, '.incoming'),

@@ -105,6 +105,7 @@ export function accountsWithBuildingOfUser(db: Db, userId: number) {
       'client_accounts.reference',
       'client_accounts.kind',
       'client_accounts.council_role',
+      'client_accounts.building_id',
       'buildings.name as building_name',
       'buildings.address as building_address',
       'buildings.postal_code as building_postal_code',

@@ -2,6 +2,8 @@ import { formatAddress, formatMoney, fullName, plural } from '../../core/format.
 import type { AccountKind, CouncilRole } from '../../db/schema.ts';
 import { accountTitle } from '../accounts/accounts.presenter.ts';
 import { canSeeCouncil } from '../accounts/accounts.policies.ts';
+import type { DocumentCounts } from '../documents/documents.service.ts';
+import { canSeeSpace } from '../documents/documents.policies.ts';
 
 /** Tabs appear in this order, whatever order the accounts were attached in. */
 export const ACCOUNT_KINDS: readonly AccountKind[] = ['coproprietaire', 'locataire', 'proprietaire'];
@@ -48,6 +50,7 @@ export interface HomeAccountRow {
   reference: string;
   kind: AccountKind;
   council_role: CouncilRole | null;
+  building_id: number | null;
   building_name: string | null;
   building_address: string | null;
   building_postal_code: string | null;
@@ -62,7 +65,9 @@ export interface AccountCardView {
   buildingName: string | null;
   buildingAddress: string;
   privateDocuments: string;
-  publicDocuments: string;
+  /** Null for an account with no building space (propriétaire bailleur). */
+  publicDocuments: string | null;
+  councilDocuments: string | null;
   balance: BalanceView;
   links: {
     statement: string;
@@ -70,6 +75,9 @@ export interface AccountCardView {
     details: string;
     council: string | null;
     contact: string;
+    documents: string;
+    buildingDocuments: string | null;
+    councilDocuments: string | null;
   };
 }
 
@@ -109,6 +117,8 @@ export function presentHome(input: {
   accounts: HomeAccountRow[];
   lots: LotRow[];
   balances: Map<number, number>;
+  /** Current documents each account's person may see, per space; absent: none. */
+  documentCounts?: Map<number, DocumentCounts>;
   requestedKind: AccountKind | undefined;
 }): HomeView {
   const held = kindsHeld(input.accounts);
@@ -126,6 +136,10 @@ export function presentHome(input: {
     .map((a): AccountCardView => {
       const lots = [...(lotsByAccount.get(a.id) ?? [])].sort((x, y) => lotOrder.compare(x.number, y.number));
       const base = `/comptes/${a.id}`;
+      const docs = input.documentCounts?.get(a.id) ?? { account: 0, building: 0, council: 0 };
+      const viewer = { ...a, holds: true };
+      const hasBuilding = canSeeSpace('building', viewer);
+      const isCouncil = canSeeSpace('council', viewer);
       return {
         id: a.id,
         reference: a.reference,
@@ -133,9 +147,9 @@ export function presentHome(input: {
         lots: lots.map(lotLine),
         buildingName: a.building_name,
         buildingAddress: formatAddress(a.building_address, a.building_postal_code, a.building_city),
-        // Documents arrive with a later issue: until then every space is empty.
-        privateDocuments: plural(0, 'document privé', 'documents privés'),
-        publicDocuments: plural(0, 'document public', 'documents publics'),
+        privateDocuments: plural(docs.account, 'document privé', 'documents privés'),
+        publicDocuments: hasBuilding ? plural(docs.building, 'document public', 'documents publics') : null,
+        councilDocuments: isCouncil ? plural(docs.council, 'document du conseil', 'documents du conseil') : null,
         balance: presentBalance(input.balances.get(a.id) ?? 0),
         links: {
           statement: `${base}/extrait`,
@@ -143,6 +157,9 @@ export function presentHome(input: {
           details: `${base}/coordonnees`,
           council: canSeeCouncil(a) ? `${base}/conseil-syndical` : null,
           contact: `${base}/contact`,
+          documents: `${base}/documents`,
+          buildingDocuments: hasBuilding ? `${base}/documents/immeuble` : null,
+          councilDocuments: isCouncil ? `${base}/documents/conseil` : null,
         },
       };
     });

@@ -12,12 +12,13 @@ export async function homeRoutes(app: FastifyInstance) {
     const user = req.user!;
     const query = queryInput(req, homeQuerySchema);
     const requestedKind = query.success ? query.data.onglet : undefined;
-    const { accounts, lots, balances } = await homeOf(req.ctx, requestedKind);
+    const { accounts, lots, balances, counts } = await homeOf(req.ctx, requestedKind);
     const view = presentHome({
       user,
       accounts,
       lots,
       balances,
+      documentCounts: counts,
       requestedKind,
     });
     return renderPage(req, reply, (ctx) => <HomePage ctx={ctx} view={view} />);

@@ -1,19 +1,26 @@
 import { clientId, type Ctx } from '../../core/context.ts';
 import type { AccountKind } from '../../db/schema.ts';
 import { accountsWithBuildingOfUser, lotsOfAccounts } from '../accounts/accounts.repository.ts';
+import { documentCounts } from '../documents/documents.service.ts';
 import { balancesAt } from '../statements/statements.service.ts';
 import { selectedKind } from './home.presenter.ts';
 
 /**
  * What the home page shows of the signed-in person's accounts: all of them (for the tabs),
- * and the lots and balances of those the selected tab shows. Two queries whatever the
- * number of accounts (the accounts, their lots), plus one for balances not in memory.
+ * and the lots, balances and document counts of those the selected tab shows. Three queries
+ * whatever the number of accounts (the accounts, their lots, their documents), plus one for
+ * balances not in memory.
  */
 export async function homeOf(ctx: Ctx, requestedKind: AccountKind | undefined) {
   const accounts = await accountsWithBuildingOfUser(ctx.db, clientId(ctx));
   const kind = selectedKind(accounts, requestedKind);
-  const ids = accounts.filter((a) => a.kind === kind).map((a) => a.id);
+  const shown = accounts.filter((a) => a.kind === kind);
+  const ids = shown.map((a) => a.id);
   const version = accounts[0]?.ledger_version ?? 'initial';
-  const [lots, balances] = await Promise.all([lotsOfAccounts(ctx.db, ids), balancesAt(ctx, ids, version)]);
-  return { accounts, lots, balances };
+  const [lots, balances, counts] = await Promise.all([
+    lotsOfAccounts(ctx.db, ids),
+    balancesAt(ctx, ids, version),
+    documentCounts(ctx, shown),
+  ]);
+  return { accounts, lots, balances, counts };
 }

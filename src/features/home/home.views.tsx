@@ -83,8 +83,28 @@ function AccountCard({ account: a }: { account: AccountCardView }) {
         ) : null}
       </div>
       <ul class="account-meta">
-        <li>{a.privateDocuments}</li>
-        <li>{a.publicDocuments}</li>
+        <li>
+          <a href={a.links.documents}>
+            {a.privateDocuments}
+            {which}
+          </a>
+        </li>
+        {a.publicDocuments && a.links.buildingDocuments ? (
+          <li>
+            <a href={a.links.buildingDocuments}>
+              {a.publicDocuments}
+              {which}
+            </a>
+          </li>
+        ) : null}
+        {a.councilDocuments && a.links.councilDocuments ? (
+          <li>
+            <a href={a.links.councilDocuments}>
+              {a.councilDocuments}
+              {which}
+            </a>
+          </li>
+        ) : null}
       </ul>
       <div class={`balance balance-${a.balance.tone}`}>
         <p class="balance-amount">{a.balance.amount}</p>

@@ -52,6 +52,7 @@ export async function profileRoutes(app: FastifyInstance) {
           pendingEmail={pending}
           newEmail={opts.newEmail}
           errors={opts.errors}
+          documentNotice={user.document_notice_since !== null}
         />
       ),
       opts.status ?? 200,

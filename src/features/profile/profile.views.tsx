@@ -1,5 +1,6 @@
 import { CsrfField, EmailField, ErrorSummary, Field, PostForm, type FormErrors } from '../../core/views/components.tsx';
 import { ContactFields } from '../../core/views/contact-fields.tsx';
+import { DocumentNoticeSection } from '../documents/documents.views.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
 import { NewPasswordFields } from '../../core/views/password-fields.tsx';
 import { civilityOptions } from '../accounts/coordinates.schemas.ts';
@@ -38,6 +39,8 @@ export interface ProfileProps {
   pendingEmail: string | null;
   newEmail?: string;
   errors?: FormErrors;
+  /** « Recevoir un email quand un nouveau document est publié ». */
+  documentNotice?: boolean;
 }
 
 export function ProfilePage(p: ProfileProps) {
@@ -114,6 +117,8 @@ export function ProfilePage(p: ProfileProps) {
           />
         </PostForm>
       </section>
+
+      <DocumentNoticeSection csrfToken={ctx.csrfToken} on={p.documentNotice === true} />
     </Layout>
   );
 }
