@@ -20,6 +20,7 @@ import { claimRoutes } from './features/claim/claim.routes.tsx';
 import { contactRoutes } from './features/contact/contact.routes.tsx';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { homeRoutes } from './features/home/home.routes.tsx';
+import { privacyRoutes } from './features/privacy/privacy.routes.tsx';
 import { profileRoutes } from './features/profile/profile.routes.tsx';
 import { statementRoutes } from './features/statements/statements.routes.tsx';
 
@@ -91,6 +92,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   await app.register(statementRoutes);
   await app.register(accountRoutes);
   await app.register(profileRoutes);
+  await app.register(privacyRoutes);
   await app.register(contactRoutes);
   return app;
 }

@@ -8,6 +8,7 @@ import * as addReferenceKey from './migrations/202612030720_add-reference-key.ts
 import * as addPurgeSlotIndex from './migrations/202612030721_add-purge-slot-index.ts';
 import * as addAccountLedgerAccount from './migrations/202612030740_add-account-ledger-account.ts';
 import * as addLedgerEntryOpening from './migrations/202612030741_add-ledger-entry-opening.ts';
+import * as addUserClosedAt from './migrations/202612030830_add-user-closed-at.ts';
 import type { Database as Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '202612030721_add-purge-slot-index': addPurgeSlotIndex,
   '202612030740_add-account-ledger-account': addAccountLedgerAccount,
   '202612030741_add-ledger-entry-opening': addLedgerEntryOpening,
+  '202612030830_add-user-closed-at': addUserClosedAt,
 };
 
 class StaticProvider implements MigrationProvider {

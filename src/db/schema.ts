@@ -123,6 +123,8 @@ export interface UsersTable {
   city: string | null;
   created_at: string;
   updated_at: string;
+  /** Set when the person closed their space: the row is then emptied of personal data (no login, no name). */
+  closed_at: string | null;
 }
 
 export interface UserAccountsTable {

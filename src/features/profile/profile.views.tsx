@@ -3,6 +3,7 @@ import { ContactFields } from '../../core/views/contact-fields.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
 import { NewPasswordFields } from '../../core/views/password-fields.tsx';
 import { civilityOptions } from '../accounts/coordinates.schemas.ts';
+import { DownloadLinks } from '../privacy/privacy.views.tsx';
 import { PROFILE_LABELS } from './profile.schemas.ts';
 
 export interface ProfileDetails {
@@ -113,6 +114,17 @@ export function ProfilePage(p: ProfileProps) {
             labels={{ password: 'Nouveau mot de passe', confirm: 'Confirmer le nouveau mot de passe' }}
           />
         </PostForm>
+      </section>
+
+      <section class="card" aria-labelledby="donnees-titre">
+        <h2 id="donnees-titre">Mes données</h2>
+        <p>Téléchargez tout ce que votre espace client contient sur vous : profil, comptes, demandes, connexions.</p>
+        <DownloadLinks />
+        <h3>Fermer mon espace client</h3>
+        <p>Votre identifiant et vos informations personnelles sont effacés ; vos comptes restent tenus par l’agence.</p>
+        <p>
+          <a href="/profil/fermeture">Fermer mon espace client</a>
+        </p>
       </section>
     </Layout>
   );
