@@ -365,6 +365,31 @@ describe.each(dialects)('Mes données and Fermer mon espace client (%s)', (diale
       expect(await countOf('user_accounts', fresh.id)).toBe(1);
     });
 
+    it('the placeholder address of a closed space gets no reset link and opens nothing', async () => {
+      const { user, client } = await people();
+      await client.submit('/profil/fermeture', { password: user.password });
+      const placeholder = (await userRow(user.id)).email;
+      const visitor = new TestClient(t.app, { ip: '10.79.4.1' });
+      expect((await visitor.submit('/mot-de-passe-oublie', { email: placeholder })).statusCode).toBe(200);
+      // The worker answers the request as for an unknown address.
+      const deadline = Date.now() + 5000;
+      let outcome: string | undefined;
+      while (!outcome && Date.now() < deadline) {
+        const rows = await t.db
+          .selectFrom('audit_events')
+          .select(['outcome', 'user_id'])
+          .where('action', '=', 'reset.mail')
+          .where('ip', '=', '10.79.4.1')
+          .execute();
+        outcome = rows[0]?.outcome;
+        if (!outcome) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(outcome).toBe('failure');
+      expect(await countOf('user_tokens', user.id)).toBe(0);
+      const login = await visitor.submit('/', { email: placeholder, password: 'closed' }, '/connexion');
+      expect(login.statusCode).toBe(401);
+    });
+
     it('a closed person’s old session cookie opens nothing', async () => {
       const { user, client } = await people();
       const cookie = client.cookies.get('palier_session')!;
