@@ -22,6 +22,7 @@ import { contactRoutes } from './features/contact/contact.routes.tsx';
 import { documentRoutes } from './features/documents/documents.routes.tsx';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { homeRoutes } from './features/home/home.routes.tsx';
+import { privacyRoutes } from './features/privacy/privacy.routes.tsx';
 import { profileRoutes } from './features/profile/profile.routes.tsx';
 import { statementRoutes } from './features/statements/statements.routes.tsx';
 
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   await app.register(statementRoutes);
   await app.register(accountRoutes);
   await app.register(profileRoutes);
+  await app.register(privacyRoutes);
   await app.register(contactRoutes);
   await app.register(documentRoutes);
   return app;

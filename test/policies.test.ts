@@ -125,6 +125,11 @@ const PERSON_ROUTES: PersonRoute[] = [
   { method: 'POST', route: '/profil/email/annulation' },
   { method: 'POST', route: '/profil/email/confirmation' },
   { method: 'POST', route: '/profil/mot-de-passe' },
+  // The download lists the person's own accounts, and no one else's.
+  { method: 'GET', route: '/profil/mes-donnees.json', lists: true },
+  { method: 'GET', route: '/profil/mes-donnees.csv', lists: true },
+  { method: 'GET', route: '/profil/fermeture' },
+  { method: 'POST', route: '/profil/fermeture' },
 ];
 
 /** The page without what changes on every response: the CSRF token. */

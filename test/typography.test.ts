@@ -167,6 +167,13 @@ describe('every page and every mail', () => {
     );
     await t.smtp.waitFor(user.email, (m) => m.subject.includes('mot de passe a été modifié'));
     await t.smtp.waitFor(user.email, (m) => m.subject.includes('nouveau mot de passe'));
+    // Closing the space last: its page, a refused password, the login page's flash and the mail.
+    await page(client, '/profil/fermeture');
+    const refusedClose = await client.submit('/profil/fermeture', { password: 'Faux12345' });
+    check(`POST /profil/fermeture (${refusedClose.statusCode})`, visibleText(refusedClose.body));
+    const closed = await client.submit('/profil/fermeture', { password: 'Autre-Mot-2031' });
+    check('GET / after closing', visibleText((await client.follow(closed)).body));
+    await t.smtp.waitFor(user.email, (m) => m.subject.includes('espace client est fermé'));
 
     expect(t.smtp.mails.length).toBeGreaterThanOrEqual(5);
     for (const m of t.smtp.mails) {

@@ -14,6 +14,7 @@ import * as addUsersDocumentNoticeSentAt from './migrations/202612030733_add-use
 import * as createDocumentReads from './migrations/202612030731_create-document-reads.ts';
 import * as createDocuments from './migrations/202612030730_create-documents.ts';
 import * as createPayments from './migrations/202612030756_create-payments.ts';
+import * as addUserClosedAt from './migrations/202612030830_add-user-closed-at.ts';
 import type { Database as Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '202612030741_add-ledger-entry-opening': addLedgerEntryOpening,
   '202612030755_add-building-bank-details': addBuildingBankDetails,
   '202612030756_create-payments': createPayments,
+  '202612030830_add-user-closed-at': addUserClosedAt,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -133,6 +133,8 @@ export interface UsersTable {
   document_notice_since: string | null;
   /** When the last notice of new documents was queued (one a day at most). */
   document_notice_sent_at: string | null;
+  /** Set when the person closed their space: the row is then emptied of personal data (no login, no name). */
+  closed_at: string | null;
 }
 
 export interface UserAccountsTable {

@@ -115,7 +115,7 @@ describe.each(dialects)('choosing a new password (%s)', (dialect) => {
     const refused = await third.submit('Palier#Lune42');
     expect(refused.statusCode).toBe(400);
     expect(textOf(refused.body)).toMatch(
-      /Trop de mots de passe ont été essayés en peu de temps\. Pour votre sécurité, réessayez après \d\d:\d\d\./,
+      /Trop de mots de passe ont été essayés en peu de temps\. Pour votre sécurité, réessayez après \d{1,2} h \d\d\./,
     );
     // Nothing was written; the address's limit does not spend the link (it works after the hour).
     await loginAs(t.app, first.user.email, first.user.password, '10.52.0.4');

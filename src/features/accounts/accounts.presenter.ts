@@ -75,7 +75,8 @@ export function presentContactChange(row: {
   return {
     id: row.id,
     when: formatInstant(row.changed_at),
-    who: personName(row),
+    // A closed space leaves its row without a name: say so rather than show nothing.
+    who: personName(row) || 'Espace client fermé',
     changes: ACCOUNT_CONTACT_COLUMNS.filter((c) => c in after).map((c) => ({
       label: COLUMN_LABELS[c],
       before: show(before[c]),

@@ -49,7 +49,7 @@ export async function loadUser(ctx: Ctx): Promise<User> {
  * screen). Failures count with the login failures of this email, so guessing here is
  * as limited as guessing at the login page.
  */
-async function checkCurrentPassword(
+export async function checkCurrentPassword(
   ctx: Ctx,
   user: User,
   password: string,

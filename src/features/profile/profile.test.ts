@@ -412,7 +412,7 @@ describe.each(dialects)('Profil (%s)', (dialect) => {
     );
     expect(eleventh.statusCode).toBe(429);
     expect(textOf(eleventh.body)).toMatch(
-      /Trop de mots de passe ont été essayés en peu de temps\. Pour votre sécurité, réessayez après \d\d:\d\d\./,
+      /Trop de mots de passe ont été essayés en peu de temps\. Pour votre sécurité, réessayez après \d{1,2} h \d\d\./,
     );
     await loginAs(t.app, user.email, user.password);
   });

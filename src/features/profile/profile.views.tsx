@@ -4,6 +4,7 @@ import { DocumentNoticeSection } from '../documents/documents.views.tsx';
 import { Layout, type PageContext } from '../../core/views/layout.tsx';
 import { NewPasswordFields } from '../../core/views/password-fields.tsx';
 import { civilityOptions } from '../accounts/coordinates.schemas.ts';
+import { DownloadLinks } from '../privacy/privacy.views.tsx';
 import { PROFILE_LABELS } from './profile.schemas.ts';
 
 export interface ProfileDetails {
@@ -119,6 +120,16 @@ export function ProfilePage(p: ProfileProps) {
       </section>
 
       <DocumentNoticeSection csrfToken={ctx.csrfToken} on={p.documentNotice === true} />
+      <section class="card" aria-labelledby="donnees-titre">
+        <h2 id="donnees-titre">Mes données</h2>
+        <p>Téléchargez tout ce que votre espace client contient sur vous : profil, comptes, demandes, connexions.</p>
+        <DownloadLinks />
+        <h3>Fermer mon espace client</h3>
+        <p>Votre identifiant et vos informations personnelles sont effacés ; vos comptes restent tenus par l’agence.</p>
+        <p>
+          <a href="/profil/fermeture">Fermer mon espace client</a>
+        </p>
+      </section>
     </Layout>
   );
 }

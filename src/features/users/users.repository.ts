@@ -7,8 +7,14 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** The open space with this login; a closed one is nobody's, whatever its placeholder address (no reset, no login). */
 export function findUserByEmail(db: Db, email: string) {
-  return db.selectFrom('users').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('email', '=', normalizeEmail(email))
+    .where('closed_at', 'is', null)
+    .executeTakeFirst();
 }
 
 export function findUserById(db: Db, id: number) {
