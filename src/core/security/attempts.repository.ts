@@ -35,8 +35,10 @@ export async function deleteAttempt(db: Db, id: number): Promise<void> {
   await db.deleteFrom('auth_attempts').where('id', '=', id).execute();
 }
 
-export async function deleteAttemptsOfKey(db: Db, scope: string, key: string): Promise<void> {
-  await db.deleteFrom('auth_attempts').where('scope', '=', scope).where('key', '=', key).execute();
+/** Returns how many attempts were deleted. */
+export async function deleteAttemptsOfKey(db: Db, scope: string, key: string): Promise<number> {
+  const r = await db.deleteFrom('auth_attempts').where('scope', '=', scope).where('key', '=', key).executeTakeFirst();
+  return Number(r.numDeletedRows);
 }
 
 /** Purges rows older than every window (the attempts log is not an audit trail). */

@@ -55,8 +55,9 @@ async function lockFrom(db: Db, limit: Limit, key: string, now: Date, beforeId?:
   return new Date(new Date(oldest).getTime() + limit.windowMs);
 }
 
-export async function clearAttempts(db: Db, limit: Limit, key: string): Promise<void> {
-  await deleteAttemptsOfKey(db, limit.scope, key);
+/** Forgets every attempt of the key (unlocking it); returns how many there were. */
+export function clearAttempts(db: Db, limit: Limit, key: string): Promise<number> {
+  return deleteAttemptsOfKey(db, limit.scope, key);
 }
 
 /** "14 h 35" in Paris time, to tell a locked person when to retry. */

@@ -41,15 +41,20 @@ describe('npx palier sauvegarde / restauration', () => {
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('lists both commands in the help', async () => {
+  it('lists both commands in the help, with their options in their own help', async () => {
     const lines: string[] = [];
-    await main(['--help'], { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    await main(['--help'], io);
     const help = lines.join('\n');
-    expect(help).toContain('sauvegarde FICHIER');
-    expect(help).toContain('restauration FICHIER');
-    expect(help).toContain('--forcer');
-    expect(help).toContain('--cle FICHIER');
-    expect(help).toContain('DATA_DIR/backup.key');
+    expect(help).toContain('sauvegarde <FICHIER>');
+    expect(help).toContain('restauration [options] <FICHIER>');
+    lines.length = 0;
+    await main(['help', 'restauration'], io);
+    const own = lines.join('\n');
+    expect(own).toContain('--forcer');
+    expect(own).toContain('--cle <fichier>');
+    expect(own).toContain('DATA_DIR/backup.key');
+    expect(own).toContain('npx palier restauration --cle /coffre/palier-backup.key');
   });
 
   it('backs up, restores into an empty folder, refuses to overwrite, and replaces with --forcer', async () => {
@@ -119,7 +124,7 @@ describe('npx palier sauvegarde / restauration', () => {
 
     const usage = await palier(['restauration'], { DATA_DIR: target });
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('il faut un fichier');
+    expect(usage.stderr).toContain('il manque l’argument FICHIER');
 
     const missing = await palier(['restauration', path.join(tmp, 'absente.tar.gz')], { DATA_DIR: target });
     expect(missing.code).toBe(1);

@@ -1,14 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDb } from '../../../test/helpers/db.ts';
+import type { Command } from 'commander';
+import { buildProgram, main } from '../../cli.ts';
+import { loadConfig } from '../../config.ts';
 import { createDb } from '../../db/db.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const MAIL_MERGE_HEADER =
+  'reference;code_acces;civilite;nom;prenom;adresse;code_postal;ville;immeuble_code;immeuble_nom;gestionnaire_nom';
 
 interface Run {
   code: number;
@@ -53,20 +58,86 @@ describe('palier CLI', () => {
     }
   }
 
-  it('prints its help in French, also through bin/palier.js', async () => {
+  it('prints its help in French, also through bin/palier.js, with `npx palier` alone and `help`', async () => {
     const viaTsx = await run(['--help'], env);
     expect(viaTsx.code).toBe(0);
-    expect(viaTsx.stdout).toContain('Usage : npx palier <commande>');
+    expect(viaTsx.stdout).toContain('Usage\u00a0: npx palier <commande> [options]');
+    for (const command of ['import', 'codes', 'espaces', 'agence', 'demo', 'sauvegarde', 'restauration', 'purger']) {
+      expect(viaTsx.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
     const viaBin = await run(['--help'], env, ['node', 'bin/palier.js']);
     expect(viaBin.code).toBe(0);
     expect(viaBin.stdout).toBe(viaTsx.stdout);
+    // Alone, `npx palier` is not a mistake: the same help, exit code 0.
+    const alone = await run([], env, ['node', 'bin/palier.js']);
+    expect(alone).toMatchObject({ code: 0, stdout: viaTsx.stdout, stderr: '' });
+    const help = await run(['help'], env);
+    expect(help).toMatchObject({ code: 0, stdout: viaTsx.stdout });
+
+    const own = await run(['help', 'codes', 'nouveau'], env);
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain('Usage\u00a0: npx palier codes nouveau [options] <REFERENCE>');
+    expect(own.stdout).toContain('Exemples\u00a0:\n  npx palier codes nouveau 10001');
+    expect((await run(['codes', 'nouveau', '--help'], env)).stdout).toBe(own.stdout);
+  }, 60_000);
+
+  it('prints the version of package.json', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await run(['--version'], env);
+    expect(r).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  }, 30_000);
+
+  it('gives every command its own French help with at least one example', async () => {
+    const leaves: string[][] = [];
+    const walk = (c: Command, at: string[]) => {
+      for (const sub of c.commands) {
+        if (sub.name() === 'help') continue;
+        if (sub.commands.length > 0) walk(sub, [...at, sub.name()]);
+        else leaves.push([...at, sub.name()]);
+      }
+    };
+    walk(buildProgram({ io: { out() {}, err() {} }, config: () => loadConfig() }), []);
+    expect(leaves.map((l) => l.join(' '))).toEqual(
+      expect.arrayContaining(['import fec', 'codes export', 'codes nouveau', 'codes debloquer', 'espaces', 'agence']),
+    );
+    for (const command of leaves) {
+      const lines: string[] = [];
+      await main([...command, '--help'], { out: (l) => lines.push(l), err: (l) => lines.push(`ERR ${l}`) });
+      const help = lines.join('\n');
+      const name = command.join(' ');
+      expect(help, name).toContain(`Usage\u00a0: npx palier ${name}`);
+      expect(help, name).toMatch(new RegExp(`Exemples\u00a0:\\n  npx palier ${name}\\b`));
+      // Nothing left in commander's English.
+      expect(help, name).not.toMatch(/<value>|Usage:|Options:|Arguments:|display help|ERR /);
+    }
+    expect(process.exitCode ?? 0).toBe(0);
   });
+
+  it('names a missing argument and an unknown option in French, with exit code 2, writing nothing', async () => {
+    const missing = await run(['import', 'referentiel'], env);
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr).toContain('Erreur\u00a0: il manque l’argument FICHIER.');
+    expect(missing.stderr).toContain('npx palier help');
+    const noReference = await run(['codes', 'nouveau'], env);
+    expect(noReference.code).toBe(2);
+    expect(noReference.stderr).toContain('il manque l’argument REFERENCE');
+
+    const unknown = await run(['agence', '--nom', 'Cabinet Test', '--couleur', 'bleu'], env);
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toContain('Erreur\u00a0: option inconnue\u00a0: --couleur');
+    expect(unknown.stderr).not.toMatch(/unknown|error:/);
+    const noValue = await run(['agence', '--nom'], env);
+    expect(noValue.code).toBe(2);
+    expect(noValue.stderr).toContain('l’option --nom attend une valeur <texte>');
+    // Nothing was written: not even the database.
+    expect(readdirSync(dataDir)).toEqual([]);
+  }, 60_000);
 
   it('refuses an unknown command with exit code 2', async () => {
     const r = await run(['importer'], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('commande inconnue : « importer »');
-  });
+    expect(r.stderr).toContain('commande inconnue\u00a0: «\u00a0importer\u00a0» (vouliez-vous dire import\u202f?)');
+  }, 30_000);
 
   it('imports a référentiel and ledger, exports codes, and refuses a bad file without writing anything', async () => {
     const ref = await run(['import', 'referentiel', path.join(FIXTURES, 'referentiel.csv')], env);
@@ -95,8 +166,25 @@ describe('palier CLI', () => {
     expect(codes.code).toBe(0);
     expect(codes.stdout).toContain('3 codes d’accès écrits');
     const lines = readFileSync(codesFile, 'utf8').trim().split('\r\n');
-    expect(lines[0]).toBe('reference;code_acces');
+    expect(lines[0]).toBe(MAIL_MERGE_HEADER);
     expect(lines.slice(1).map((l) => l.split(';')[0])).toEqual(['10001', '30001', '40001']);
+
+    // « - » is standard output: the CSV alone there (ready for a pipe), the summary on stderr, no file named « - ».
+    const piped = await run(['codes', 'export', '-'], env);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toBe('3 codes d’accès écrits sur la sortie standard.\n');
+    expect(piped.stdout.startsWith('\uFEFF')).toBe(true);
+    const rows = piped.stdout.slice(1).split('\r\n');
+    expect(rows[0]).toBe(MAIL_MERGE_HEADER);
+    expect(rows[1]).toMatch(
+      /^10001;[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4};M\.;Dupont;Jean;5 quai Stéphane-Jay;38000;Grenoble;BASTILLE;Résidence Bastille;Claire Martin$/,
+    );
+    expect(rows[2]).toContain(
+      ';M.;Petit;Lucas;"5 quai Stéphane-Jay; 3e étage";38000;Grenoble;BASTILLE;Résidence Bastille;Julien Roux',
+    );
+    expect(rows[4]).toBe('');
+    expect(readFileSync(codesFile, 'utf8').replace(/^\uFEFF/, '')).toBe(piped.stdout.slice(1));
+    expect(existsSync(path.join(ROOT, '-'))).toBe(false);
   }, 60_000);
 
   it('imports a building’s FEC, refuses unknown co-owners unless told to skip them', async () => {

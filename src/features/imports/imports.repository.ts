@@ -213,14 +213,31 @@ export async function insertLedgerEntries(db: Db, entries: NewLedgerEntry[]): Pr
 // ---------------------------------------------------------------------------
 // Codes
 
-/** Accounts whose current code was created by Palier and has not been used yet. */
+/**
+ * Accounts whose current code was created by Palier and has not been used yet, with what a
+ * mail merge prints on the letter: the holder's postal address, the building, the gestionnaire.
+ */
 export async function listPrintableCodes(db: Db) {
   return db
     .selectFrom('client_accounts')
-    .select(['reference', 'access_code_encrypted'])
-    .where('access_code_origin', '=', 'palier')
-    .where('access_code_used_at', 'is', null)
-    .where('access_code_encrypted', 'is not', null)
-    .orderBy('reference')
+    .leftJoin('buildings', 'buildings.id', 'client_accounts.building_id')
+    .leftJoin('managers', 'managers.id', 'client_accounts.manager_id')
+    .select([
+      'client_accounts.reference',
+      'client_accounts.access_code_encrypted',
+      'client_accounts.civility',
+      'client_accounts.last_name',
+      'client_accounts.first_name',
+      'client_accounts.address',
+      'client_accounts.postal_code',
+      'client_accounts.city',
+      'buildings.code as building_code',
+      'buildings.name as building_name',
+      'managers.name as manager_name',
+    ])
+    .where('client_accounts.access_code_origin', '=', 'palier')
+    .where('client_accounts.access_code_used_at', 'is', null)
+    .where('client_accounts.access_code_encrypted', 'is not', null)
+    .orderBy('client_accounts.reference')
     .execute();
 }

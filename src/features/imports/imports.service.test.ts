@@ -339,8 +339,11 @@ describe.each(dialects)('imports on %s', (dialect) => {
         .execute();
       const after = await exportCodes(t.db, config);
       expect(after.map((c) => c.reference)).toEqual(['10001', '40001']);
+      // What a mail merge addresses the letter with comes along with each code.
       expect(codesToCsv(after)).toBe(
-        `\uFEFFreference;code_acces\r\n10001;${after[0]!.code}\r\n40001;${after[1]!.code}\r\n`,
+        '\uFEFFreference;code_acces;civilite;nom;prenom;adresse;code_postal;ville;immeuble_code;immeuble_nom;gestionnaire_nom\r\n' +
+          `10001;${after[0]!.code};M.;Dupont;Jean;5 quai Stéphane-Jay;38000;Grenoble;BASTILLE;Résidence Bastille;Claire Martin\r\n` +
+          `40001;${after[1]!.code};Mme;Morel;Anne;2 rue Lesdiguières;38000;Grenoble;VERCORS;Le Vercors;Julien Roux\r\n`,
       );
     });
 

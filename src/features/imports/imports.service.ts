@@ -445,17 +445,28 @@ export async function importEcritures(db: Db, buffer: Buffer): Promise<Ecritures
   return summary;
 }
 
+/** One letter to print: the code and what the mail merge addresses it with. */
 export interface PrintableCode {
   reference: string;
   code: string;
+  civility: string | null;
+  lastName: string | null;
+  firstName: string | null;
+  address: string | null;
+  postalCode: string | null;
+  city: string | null;
+  buildingCode: string | null;
+  buildingName: string | null;
+  managerName: string | null;
 }
 
 /** Codes created by Palier and not used yet, for the agency's mail merge. */
 export async function exportCodes(db: Db, config: ImportConfig): Promise<PrintableCode[]> {
   const rows = await repo.listPrintableCodes(db);
-  const codes = rows.map((r) => {
+  const codes = rows.map((r): PrintableCode => {
+    let code: string;
     try {
-      return { reference: r.reference, code: decrypt(config.secrets.encryptionKey, r.access_code_encrypted!) };
+      code = decrypt(config.secrets.encryptionKey, r.access_code_encrypted!);
     } catch {
       throw new AppError(
         'codes_undecryptable',
@@ -464,17 +475,40 @@ export async function exportCodes(db: Db, config: ImportConfig): Promise<Printab
         500,
       );
     }
+    return {
+      reference: r.reference,
+      code,
+      civility: r.civility,
+      lastName: r.last_name,
+      firstName: r.first_name,
+      address: r.address,
+      postalCode: r.postal_code,
+      city: r.city,
+      buildingCode: r.building_code,
+      buildingName: r.building_name,
+      managerName: r.manager_name,
+    };
   });
   await writeAudit(db, { action: 'codes.export', outcome: 'success', details: { count: codes.length } });
   return codes;
 }
 
+/** Headers named as in the référentiel, so the agency recognises them in its mail-merge tool. */
 const CODES_CSV_COLUMNS = {
   reference: { header: 'reference', type: 'text' },
   code: { header: 'code_acces', type: 'text' },
+  civility: { header: 'civilite', type: 'text' },
+  lastName: { header: 'nom', type: 'text' },
+  firstName: { header: 'prenom', type: 'text' },
+  address: { header: 'adresse', type: 'text' },
+  postalCode: { header: 'code_postal', type: 'text' },
+  city: { header: 'ville', type: 'text' },
+  buildingCode: { header: 'immeuble_code', type: 'text' },
+  buildingName: { header: 'immeuble_nom', type: 'text' },
+  managerName: { header: 'gestionnaire_nom', type: 'text' },
 } as const;
 
-/** `reference;code_acces` with a header, as mail-merge tools expect. */
+/** `reference;code_acces;civilite;nom;…` with a header, as mail-merge tools expect. */
 export function codesToCsv(codes: PrintableCode[]): string {
   return frenchCsv(codes, CODES_CSV_COLUMNS);
 }
