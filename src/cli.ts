@@ -449,7 +449,13 @@ const registerAgence: Register = (program, { io, config }) => {
   for (const option of Object.keys(AGENCY_OPTIONS) as (keyof typeof AGENCY_OPTIONS)[]) {
     command.option(`--${option} <${AGENCY_VALUE_NAMES[option]}>`, AGENCY_HELP[option]);
   }
-  command.action(async (given: Partial<Record<keyof typeof AGENCY_OPTIONS, string>>) => {
+  command.action(async (parsed: Record<string, string | undefined>) => {
+    // Commander names `--plafond-paiement` plafondPaiement: back to the option's own name.
+    const given: Partial<Record<keyof typeof AGENCY_OPTIONS, string>> = {};
+    for (const option of Object.keys(AGENCY_OPTIONS) as (keyof typeof AGENCY_OPTIONS)[]) {
+      const value = parsed[option.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())];
+      if (value !== undefined) given[option] = value;
+    }
     await agenceAction(given, { config: config(), io });
   });
 };
