@@ -62,6 +62,7 @@ Usage : npx palier <commande> [options]
       --logo FICHIER             logo PNG, JPEG ou SVG (copié dans DATA_DIR/files)
       --iban IBAN                IBAN du compte à créditer pour « Payer » par virement
       --bic BIC                  BIC de ce compte
+      --couleur #RRGGBB          couleur principale des pages (contraste d’au moins 4,5\u00a0:\u00a01 sur blanc)
     Une option vide (--slogan "") efface la valeur.
   demo                         Charge des données de démonstration et affiche un identifiant à essayer.
   sauvegarde FICHIER           Écrit dans FICHIER (.tar.gz, droits 0600) une copie cohérente de la base,
@@ -278,6 +279,7 @@ const AGENCY_OPTIONS = {
   logo: 'logo',
   iban: 'iban',
   bic: 'bic',
+  couleur: 'color',
 } as const satisfies Record<string, AgencyKey>;
 
 const OPTION_OF = Object.fromEntries(Object.entries(AGENCY_OPTIONS).map(([o, k]) => [k, o])) as Record<
@@ -295,6 +297,7 @@ const AGENCY_LABELS: Record<AgencyKey, string> = {
   logo: 'Logo',
   iban: 'IBAN',
   bic: 'BIC',
+  color: 'Couleur',
 };
 
 const agenceCommand: Command = async (args, { config, io }) => {
@@ -387,7 +390,15 @@ function printAgency(io: Io, agency: Agency): void {
 
 const demoCommand: Command = async (args, { config, io }) => {
   parse(args, {}, 0);
-  const result = await withDb(config, (db, config) => loadDemo(db, config));
+  const result = await withDb(config, (db, config) => {
+    const ctx = createContext({
+      db,
+      config,
+      agency: agencyIdentity(db),
+      actor: { kind: 'staff', name: 'cli', ip: null },
+    });
+    return loadDemo(db, config, (input) => updateAgency(ctx, input, createStorage(config)));
+  });
   const r = result.referentiel;
   io.out(
     `Données de démonstration chargées : ${r.accounts} comptes (${r.accountsCreated} créés), ${r.buildings} immeubles, ${r.lots} lots, ${result.ecritures.lines} écritures.`,

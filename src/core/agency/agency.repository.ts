@@ -13,11 +13,24 @@ export interface Agency {
   /** Bank details for "Payer" by transfer until online payment exists. */
   iban: string | null;
   bic: string | null;
+  /** Main colour of the pages, `#RRGGBB`, readable on white (4.5:1); null: Palier's own blue. */
+  color: string | null;
   /** false until `palier agence` has been run: pages show a neutral name. */
   configured: boolean;
 }
 
-export const AGENCY_KEYS = ['name', 'tagline', 'address', 'phone', 'email', 'website', 'logo', 'iban', 'bic'] as const;
+export const AGENCY_KEYS = [
+  'name',
+  'tagline',
+  'address',
+  'phone',
+  'email',
+  'website',
+  'logo',
+  'iban',
+  'bic',
+  'color',
+] as const;
 export type AgencyKey = (typeof AGENCY_KEYS)[number];
 
 export const NEUTRAL_AGENCY_NAME = 'Votre espace client';
@@ -36,6 +49,7 @@ export async function getAgency(db: Db): Promise<Agency> {
     logo: get('logo'),
     iban: get('iban'),
     bic: get('bic'),
+    color: get('color'),
     configured: map.has('name'),
   };
 }

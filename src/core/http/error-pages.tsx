@@ -103,6 +103,7 @@ const NEUTRAL_AGENCY: Agency = {
   logo: null,
   iban: null,
   bic: null,
+  color: null,
   configured: false,
 };
 

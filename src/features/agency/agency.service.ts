@@ -2,6 +2,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import { electronicFormatIBAN, isSEPACountry, isValidBIC, isValidIBAN } from 'ibantools';
 import type { Storage, StoredFile } from '../../adapters/storage/storage.ts';
 import { AGENCY_KEYS, getAgency, setAgency, type Agency, type AgencyKey } from '../../core/agency/agency.repository.ts';
+import { contrastRatio, MIN_CONTRAST, parseHexColor, toHex, WHITE } from '../../core/agency/colors.ts';
 import { writeAudit } from '../../core/audit.ts';
 import { actorIp, actorUserId, inTransaction, type Ctx } from '../../core/context.ts';
 import { controlCharacterIn, isValidEmail } from '../imports/fields.ts';
@@ -125,9 +126,26 @@ function checkText(field: Exclude<AgencyKey, 'logo'>, value: string): Checked {
       const bic = normalizeBic(value);
       return bic ? { value: bic } : { error: `«\u00a0${value}\u00a0» n’est pas un BIC valide (8 ou 11 caractères).` };
     }
+    case 'color':
+      return checkColor(value);
     default:
       return { value };
   }
+}
+
+/** `#RRGGBB`, readable as text on white (WCAG 2.1 AA), stored in upper case. */
+export function checkColor(value: string): Checked {
+  const rgb = parseHexColor(value);
+  if (!rgb) return { error: `«\u00a0${value}\u00a0» n’est pas une couleur au format #RRGGBB (par exemple #1F5A8C).` };
+  const ratio = contrastRatio(rgb, WHITE);
+  if (ratio < MIN_CONTRAST) {
+    // Rounded down: a 4.48 must never read as an acceptable 4.5.
+    const shown = (Math.floor(ratio * 100) / 100).toFixed(2).replace('.', ',');
+    return {
+      error: `la couleur ${toHex(rgb)} est trop claire\u00a0: son contraste avec le blanc est de ${shown}\u00a0:\u00a01, il faut au moins 4,5\u00a0:\u00a01 pour que les textes restent lisibles (WCAG AA). Choisissez une teinte plus foncée.`,
+    };
+  }
+  return { value: toHex(rgb) };
 }
 
 function sortByField(errors: FieldError[]): FieldError[] {

@@ -240,6 +240,7 @@ const ctx: PageContext = {
     logo: null,
     iban: null,
     bic: null,
+    color: null,
     configured: true,
   },
   csrfToken: 'jeton',
