@@ -259,6 +259,10 @@ describe.skipIf(noBrowser)('every page at 360 px and at 1 280 px', () => {
         expect(new URL(page.url()).pathname).toBe('/accueil');
 
         await go('accueil-coproprietaire', '/accueil?onglet=coproprietaire');
+        // The agency's colour reaches the page through its stylesheet (the CSP allows no inline style).
+        expect(await page.evaluate(() => getComputedStyle(document.querySelector('h1')!).color)).toBe(
+          'rgb(31, 90, 140)',
+        );
         await go('accueil-locataire', '/accueil?onglet=locataire');
         await go('extrait', `/comptes/${copro.id}/extrait`);
         await go('payer', `/comptes/${copro.id}/payer`);
