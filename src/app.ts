@@ -76,6 +76,8 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: deps.config.secureCookies },
   });
   await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: '1h', index: false });
+  // Browsers ask for /favicon.ico whatever the page links: the PNG answers, rather than a 404.
+  app.get('/favicon.ico', (_req, reply) => reply.type('image/png').sendFile('favicon.png', { maxAge: 86_400_000 }));
   await app.register(sessions);
 
   app.decorateRequest('flash', null);

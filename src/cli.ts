@@ -383,6 +383,7 @@ const AGENCY_OPTIONS = {
   iban: 'iban',
   bic: 'bic',
   'plafond-paiement': 'paymentLimit',
+  couleur: 'color',
 } as const satisfies Record<string, AgencyKey>;
 
 const OPTION_OF = Object.fromEntries(Object.entries(AGENCY_OPTIONS).map(([o, k]) => [k, o])) as Record<
@@ -401,6 +402,7 @@ const AGENCY_LABELS: Record<AgencyKey, string> = {
   iban: 'IBAN',
   bic: 'BIC',
   paymentLimit: 'Plafond de paiement',
+  color: 'Couleur',
 };
 
 /** The value each option takes, named in French in the help (`--email <adresse>`). */
@@ -415,6 +417,7 @@ const AGENCY_VALUE_NAMES: Record<keyof typeof AGENCY_OPTIONS, string> = {
   iban: 'iban',
   bic: 'bic',
   'plafond-paiement': 'euros',
+  couleur: '#RRGGBB',
 };
 
 const AGENCY_HELP: Record<keyof typeof AGENCY_OPTIONS, string> = {
@@ -428,6 +431,7 @@ const AGENCY_HELP: Record<keyof typeof AGENCY_OPTIONS, string> = {
   iban: 'IBAN du compte à créditer pour «\u00a0Payer\u00a0» par virement',
   bic: 'BIC de ce compte',
   'plafond-paiement': 'montant maximal d’un paiement sur «\u00a0Payer\u00a0» (10\u202f000\u00a0€ par défaut)',
+  couleur: 'couleur principale des pages (contraste d’au moins 4,5\u00a0:\u00a01 sur blanc)',
 };
 
 const registerAgence: Register = (program, { io, config }) => {
@@ -554,7 +558,9 @@ const registerDemo: Register = (program, { io, config }) => {
     .addHelpText('after', examples('npx palier demo'))
     .action(async () => {
       const boot = config();
-      const result = await withDb(boot, (db, config) => loadDemo(db, config));
+      const result = await withDb(boot, (db, config) =>
+        loadDemo(db, config, (input) => updateAgency(staffContext(db, config), input, createStorage(config))),
+      );
       const r = result.referentiel;
       io.out(
         `Données de démonstration chargées : ${r.accounts} comptes (${r.accountsCreated} créés), ${r.buildings} immeubles, ${r.lots} lots, ${result.ecritures.lines} écritures.`,

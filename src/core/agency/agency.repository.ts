@@ -15,6 +15,8 @@ export interface Agency {
   bic: string | null;
   /** Highest amount a client may pay online at once, in cents as text; null: DEFAULT_PAYMENT_LIMIT_CENTS. */
   paymentLimit: string | null;
+  /** Main colour of the pages, `#RRGGBB`, readable on white (4.5:1); null: Palier's own blue. */
+  color: string | null;
   /** false until `palier agence` has been run: pages show a neutral name. */
   configured: boolean;
 }
@@ -30,6 +32,7 @@ export const AGENCY_KEYS = [
   'iban',
   'bic',
   'paymentLimit',
+  'color',
 ] as const;
 export type AgencyKey = (typeof AGENCY_KEYS)[number];
 
@@ -59,6 +62,7 @@ export async function getAgency(db: Db): Promise<Agency> {
     iban: get('iban'),
     bic: get('bic'),
     paymentLimit: get('paymentLimit'),
+    color: get('color'),
     configured: map.has('name'),
   };
 }

@@ -104,6 +104,7 @@ const NEUTRAL_AGENCY: Agency = {
   iban: null,
   bic: null,
   paymentLimit: null,
+  color: null,
   configured: false,
 };
 

@@ -78,7 +78,7 @@ export function ContactFields(p: ContactFieldsProps) {
         type="tel"
         value={v.phone}
         error={e.phone}
-        hint="Par exemple 06 12 34 56 78 ou +33 6 12 34 56 78."
+        hint={'Par exemple 06\u00a012\u00a034\u00a056\u00a078 ou +33\u00a06\u00a012\u00a034\u00a056\u00a078.'}
         autocomplete="tel"
         required={required('phone')}
         maxLength={25}

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import type { Agency } from '../agency/agency.repository.ts';
+import { brandStylesheetHref } from '../agency/colors.ts';
 import { telHref } from './components.tsx';
 import { installFrenchTypography } from './typography.ts';
 
@@ -37,13 +38,18 @@ const navLinks = [
 
 export function Layout({ ctx, title, children, narrow }: LayoutProps) {
   const { agency, user } = ctx;
+  const brandCss = brandStylesheetHref(agency.color);
   return (
     <html lang="fr">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} – ${agency.name}`}</title>
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+        <link rel="icon" href="/static/favicon.png" type="image/png" sizes="32x32" />
         <link rel="stylesheet" href="/static/palier.css" />
+        {/* After palier.css: the agency's colour overrides Palier's. A file, as the CSP forbids inline styles. */}
+        {brandCss ? <link rel="stylesheet" href={brandCss} /> : null}
       </head>
       <body>
         <a class="skip-link" href="#contenu">

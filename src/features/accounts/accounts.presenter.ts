@@ -47,7 +47,8 @@ export interface ContactChangeView {
   id: number;
   when: string;
   who: string;
-  changes: { label: string; before: string; after: string }[];
+  /** nowrap: a value that must not break across lines (phone number, postal code). */
+  changes: { label: string; before: string; after: string; nowrap: boolean }[];
 }
 
 function parseJson(raw: string): Record<string, string | null> {
@@ -81,6 +82,7 @@ export function presentContactChange(row: {
       label: COLUMN_LABELS[c],
       before: show(before[c]),
       after: show(after[c]),
+      nowrap: c === 'phone' || c === 'postal_code',
     })),
   };
 }

@@ -97,7 +97,7 @@ export function CoordinatesPage({
           <p>Aucune modification n’a encore été faite depuis l’espace client.</p>
         ) : (
           <div class="table-wrapper">
-            <table class="data-table">
+            <table class="data-table history">
               <caption>Modifications des coordonnées de ce compte, de la plus récente à la plus ancienne</caption>
               <thead>
                 <tr>
@@ -109,13 +109,14 @@ export function CoordinatesPage({
               <tbody>
                 {history.map((h) => (
                   <tr key={h.id}>
-                    <td>{h.when}</td>
-                    <td>{h.who}</td>
+                    <td class="history-when">{h.when}</td>
+                    <td class="history-who">{h.who}</td>
                     <td>
-                      <ul>
+                      <ul class="history-changes">
                         {h.changes.map((c) => (
                           <li key={c.label}>
-                            {c.label} : {c.before} → {c.after}
+                            {c.label} : <Value text={c.before} nowrap={c.nowrap} /> →{' '}
+                            <Value text={c.after} nowrap={c.nowrap} />
                           </li>
                         ))}
                       </ul>
@@ -129,6 +130,11 @@ export function CoordinatesPage({
       </section>
     </AccountLayout>
   );
+}
+
+/** A value of the history; a phone number or postal code is kept on one line. */
+function Value({ text, nowrap }: { text: string; nowrap: boolean }) {
+  return nowrap ? <span class="nowrap">{text}</span> : <>{text}</>;
 }
 
 export function CouncilPage({

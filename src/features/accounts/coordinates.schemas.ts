@@ -31,7 +31,8 @@ export function optionalText(max: number, tooLong: string) {
 
 export function phoneField(required: boolean) {
   const missing = 'Saisissez un numéro de téléphone.';
-  const invalid = 'Saisissez un numéro de téléphone valide, par exemple 06 12 34 56 78 ou +33 6 12 34 56 78.';
+  const invalid =
+    'Saisissez un numéro de téléphone valide, par exemple 06\u00a012\u00a034\u00a056\u00a078 ou +33\u00a06\u00a012\u00a034\u00a056\u00a078.';
   return z
     .string({ error: missing })
     .trim()

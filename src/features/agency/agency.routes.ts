@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isStorageKey, keyExtension } from '../../adapters/storage/storage.ts';
 import { getAgency } from '../../core/agency/agency.repository.ts';
+import { brandStylesheet, brandStylesheetHref } from '../../core/agency/colors.ts';
 
 /** The logo's kind was judged from its content when it was stored, and named its key's extension. */
 const types: Record<string, string> = {
@@ -26,5 +27,17 @@ export async function agencyRoutes(app: FastifyInstance) {
         .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
         .send(body)
     );
+  });
+
+  app.get('/agence/couleurs.css', async (req, reply) => {
+    // Read from the database, not the instance's copy: a stale copy must not be cached for long under a new URL.
+    const { color } = await getAgency(app.deps.db);
+    const href = brandStylesheetHref(color);
+    // Kept for a year when asked for by the current colour's URL (a new colour is a new URL).
+    const current = href !== null && req.url === href;
+    return reply
+      .type('text/css; charset=utf-8')
+      .header('cache-control', current ? 'public, max-age=31536000, immutable' : 'no-cache')
+      .send(brandStylesheet(color));
   });
 }

@@ -2,6 +2,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import { electronicFormatIBAN, isSEPACountry, isValidBIC, isValidIBAN } from 'ibantools';
 import type { Storage, StoredFile } from '../../adapters/storage/storage.ts';
 import { AGENCY_KEYS, getAgency, setAgency, type Agency, type AgencyKey } from '../../core/agency/agency.repository.ts';
+import { contrastRatio, MIN_CONTRAST, parseHexColor, toHex, WHITE } from '../../core/agency/colors.ts';
 import { writeAudit } from '../../core/audit.ts';
 import { actorIp, actorUserId, inTransaction, type Ctx } from '../../core/context.ts';
 import { controlCharacterIn, isValidEmail } from '../imports/fields.ts';
@@ -133,6 +134,8 @@ function checkText(field: Exclude<AgencyKey, 'logo'>, value: string): Checked {
             error: `«\u00a0${value}\u00a0» n’est pas un plafond valide (un montant en euros, par exemple 5000 ou 2500,50, entre 0,01 et 1\u202f000\u202f000).`,
           };
     }
+    case 'color':
+      return checkColor(value);
     default:
       return { value };
   }
@@ -146,6 +149,21 @@ export function parseEuros(input: string): number | null {
   const m = /^(\d{1,12})(?:[.,](\d{1,2}))?$/.exec(input.replace(/[\s\u00a0\u202f€]/g, ''));
   if (!m) return null;
   return Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
+}
+
+/** `#RRGGBB`, readable as text on white (WCAG 2.1 AA), stored in upper case. */
+export function checkColor(value: string): Checked {
+  const rgb = parseHexColor(value);
+  if (!rgb) return { error: `«\u00a0${value}\u00a0» n’est pas une couleur au format #RRGGBB (par exemple #1F5A8C).` };
+  const ratio = contrastRatio(rgb, WHITE);
+  if (ratio < MIN_CONTRAST) {
+    // Rounded down: a 4.48 must never read as an acceptable 4.5.
+    const shown = (Math.floor(ratio * 100) / 100).toFixed(2).replace('.', ',');
+    return {
+      error: `la couleur ${toHex(rgb)} est trop claire\u00a0: son contraste avec le blanc est de ${shown}\u00a0:\u00a01, il faut au moins 4,5\u00a0:\u00a01 pour que les textes restent lisibles (WCAG AA). Choisissez une teinte plus foncée.`,
+    };
+  }
+  return { value: toHex(rgb) };
 }
 
 function sortByField(errors: FieldError[]): FieldError[] {

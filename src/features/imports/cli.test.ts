@@ -248,6 +248,13 @@ describe('palier CLI', () => {
       '--slogan\u00a0: caractère invisible interdit (tabulation, U+0009) en position 7.',
     );
 
+    const pale = await run(['agence', '--nom', 'Cabinet Test', '--couleur', '#FFD700'], env);
+    expect(pale.code).toBe(1);
+    expect(pale.stderr).toContain(
+      '--couleur\u00a0: la couleur #FFD700 est trop claire\u00a0: son contraste avec le blanc est de 1,40\u00a0:\u00a01, il faut au moins 4,5\u00a0:\u00a01',
+    );
+    expect((await run(['agence'], env)).stdout).toContain('L’identité de l’agence n’est pas encore définie');
+
     const logo = path.join(dataDir, 'logo.png');
     writeFileSync(logo, Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'));
     const ok = await run(
@@ -267,6 +274,8 @@ describe('palier CLI', () => {
         logo,
         '--plafond-paiement',
         '5000',
+        '--couleur',
+        '#1f5a8c',
       ],
       env,
     );
@@ -275,6 +284,7 @@ describe('palier CLI', () => {
     expect(ok.stdout).toContain('Nom\u00a0: Cabinet Test');
     expect(ok.stdout).toContain('IBAN\u00a0: FR7630006000011234567890189');
     expect(ok.stdout).toContain('Site\u00a0: https://cabinet-test.example');
+    expect(ok.stdout).toContain('Couleur\u00a0: #1F5A8C');
     const files = readdirSync(path.join(dataDir, 'files'));
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^logo-[0-9a-f]{16}\.png$/);
@@ -292,6 +302,9 @@ describe('palier CLI', () => {
     const code = /Mot de passe : (\S+)/.exec(first.stdout)![1];
     const accounts = await count('client_accounts');
     const entries = await count('ledger_entries');
+
+    expect((await run(['agence'], env)).stdout).toContain('Couleur\u00a0: #1F5A8C');
+    expect(readdirSync(path.join(dataDir, 'files'))).toEqual([expect.stringMatching(/^logo-[0-9a-f]{16}\.svg$/)]);
 
     const second = await run(['demo'], env);
     expect(second.code).toBe(0);

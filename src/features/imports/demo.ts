@@ -1,5 +1,7 @@
-import { getAgency, setAgency } from '../../core/agency/agency.repository.ts';
+import { readFileSync } from 'node:fs';
+import { getAgency } from '../../core/agency/agency.repository.ts';
 import type { Db } from '../../db/db.ts';
+import type { AgencyInput, UpdateAgencyResult } from '../agency/agency.service.ts';
 import {
   exportCodes,
   importEcritures,
@@ -337,13 +339,27 @@ export interface DemoResult {
   tryAccount: { reference: string; code: string; name: string } | null;
 }
 
-/** Loads the demonstration data through the same imports as the agency's files. Idempotent. */
-export async function loadDemo(db: Db, config: ImportConfig): Promise<DemoResult> {
+/** The demo agency's colour: a deep blue, 7:1 on white. */
+export const DEMO_COLOR = '#1F5A8C';
+
+/** The demo agency's emblem (its name is written beside it on every page). */
+const DEMO_LOGO = new URL('./fixtures/demo-logo.svg', import.meta.url);
+
+/**
+ * Loads the demonstration data through the same imports as the agency's files, and gives an
+ * unconfigured agency a demo identity (name, logo, colour) through `setIdentity`, the service
+ * behind `palier agence`, so it is checked like the agency's own. Idempotent.
+ */
+export async function loadDemo(
+  db: Db,
+  config: ImportConfig,
+  setIdentity: (input: AgencyInput) => Promise<UpdateAgencyResult>,
+): Promise<DemoResult> {
   const referentiel = await importReferentiel(db, config, Buffer.from(demoReferentielCsv()));
   const ecritures = await importEcritures(db, Buffer.from(demoEcrituresCsv()));
   const agency = await getAgency(db);
   if (!agency.configured) {
-    await setAgency(db, {
+    const result = await setIdentity({
       name: 'Cabinet Démo',
       tagline: 'Syndic de copropriété depuis 1904',
       address: '12 place Grenette, 38000 Grenoble',
@@ -353,7 +369,11 @@ export async function loadDemo(db: Db, config: ImportConfig): Promise<DemoResult
       // The standard example IBAN of French banking documentation: not a real account.
       iban: 'FR7630006000011234567890189',
       bic: 'AGRIFRPPXXX',
+      color: DEMO_COLOR,
+      logo: readFileSync(DEMO_LOGO),
     });
+    // Our own fixed values: a refusal is a bug here, not something to tell the user about.
+    if (!result.ok) throw new Error(`demo identity refused: ${JSON.stringify(result.errors)}`);
   }
   const demoRefs = new Set(ACCOUNTS.map((a) => a.reference));
   const codes = (await exportCodes(db, config)).filter((c) => demoRefs.has(c.reference));

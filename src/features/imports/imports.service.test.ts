@@ -6,6 +6,14 @@ import { hashAccessCode } from '../../core/security/access-code.ts';
 import { decrypt } from '../../core/security/tokens.ts';
 import type { Db } from '../../db/db.ts';
 import { getAgency } from '../../core/agency/agency.repository.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createStorage } from '../../adapters/storage/storage.ts';
+import { agencyIdentity } from '../../core/agency/agency.ts';
+import { createContext } from '../../core/context.ts';
+import type { Config } from '../../config.ts';
+import { updateAgency, type AgencyInput } from '../agency/agency.service.ts';
 import { loadDemo } from './demo.ts';
 import { ImportError } from './import-error.ts';
 import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './imports.service.ts';
@@ -390,8 +398,20 @@ describe.each(dialects)('imports on %s', (dialect) => {
   });
 
   describe('loadDemo', () => {
+    /** The identity service as `palier demo` calls it, storing the logo in a fresh folder. */
+    const setIdentity = (db: Db) => {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'palier-demo-'));
+      const ctx = createContext({
+        db,
+        config: { ...config, dataDir } as unknown as Config,
+        agency: agencyIdentity(db),
+        actor: { kind: 'staff', name: 'cli', ip: null },
+      });
+      return (input: AgencyInput) => updateAgency(ctx, input, createStorage({ dataDir }));
+    };
+
     it('loads a realistic demonstration once and gives a code to try', async () => {
-      const first = await loadDemo(t.db, config);
+      const first = await loadDemo(t.db, config, setIdentity(t.db));
       expect(first.referentiel).toMatchObject({ accounts: 9, accountsCreated: 9, buildings: 2, managers: 2 });
       expect(first.agencySet).toBe(true);
       expect(first.tryAccount).toMatchObject({ reference: '10001', name: 'Jean Dupont' });
@@ -406,7 +426,7 @@ describe.each(dialects)('imports on %s', (dialect) => {
       expect(councils.length).toBeGreaterThanOrEqual(3);
 
       const before = await snapshot(t.db);
-      const second = await loadDemo(t.db, config);
+      const second = await loadDemo(t.db, config, setIdentity(t.db));
       expect(second.agencySet).toBe(false);
       expect(second.tryAccount).toEqual(first.tryAccount);
       expect(await snapshot(t.db)).toEqual(before);

@@ -241,6 +241,7 @@ const ctx: PageContext = {
     iban: null,
     bic: null,
     paymentLimit: null,
+    color: null,
     configured: true,
   },
   csrfToken: 'jeton',

@@ -67,7 +67,7 @@ describe.each(dialects)('statement (extrait de compte) (%s)', (dialect) => {
       '01/07/2024 Appel de fonds 3e trimestre 1 378,20 € -1 578,20 € débiteur',
     ]);
     expect(rowsOf(res.body, 'tfoot')).toEqual([
-      'Total de la période 2 378,20 € 800,00 €',
+      'Total de la période Débits : 2 378,20 € Crédits : 800,00 €',
       'Solde au 01/07/2024 -1 578,20 € débiteur',
     ]);
     // Printable: the filters and links are hidden on paper, and the page says how to print.
@@ -85,7 +85,7 @@ describe.each(dialects)('statement (extrait de compte) (%s)', (dialect) => {
       '20/04/2024 Virement reçu 500,00 € -200,00 € débiteur',
     ]);
     expect(rowsOf(res.body, 'tfoot')).toEqual([
-      'Total de la période 500,00 € 500,00 €',
+      'Total de la période Débits : 500,00 € Crédits : 500,00 €',
       'Solde au 30/06/2024 -200,00 € débiteur',
     ]);
     expect(textOf(res.body)).toContain('du 01/04/2024 au 30/06/2024');
@@ -106,7 +106,7 @@ describe.each(dialects)('statement (extrait de compte) (%s)', (dialect) => {
     expect(textOf(res.body)).toContain('Aucune écriture sur cette période.');
     expect(rowsOf(res.body)).toEqual(['Solde au 30/04/2024 -200,00 € débiteur']);
     expect(rowsOf(res.body, 'tfoot')).toEqual([
-      'Total de la période 0,00 € 0,00 €',
+      'Total de la période Débits : 0,00 € Crédits : 0,00 €',
       'Solde au 31/05/2024 -200,00 € débiteur',
     ]);
   });
@@ -232,7 +232,7 @@ describe.each(dialects)('statement (extrait de compte) (%s)', (dialect) => {
     const elapsed = performance.now() - started;
     expect(res.statusCode).toBe(200);
     expect(rowsOf(res.body)).toHaveLength(2000);
-    expect(rowsOf(res.body, 'tfoot')[0]).toBe('Total de la période 100 000,00 € 90 000,00 €');
+    expect(rowsOf(res.body, 'tfoot')[0]).toBe('Total de la période Débits : 100 000,00 € Crédits : 90 000,00 €');
     expect(rowsOf(res.body, 'tfoot')[1]).toMatch(/ -10 000,00 € débiteur$/);
     expect(elapsed).toBeLessThan(3000);
   });

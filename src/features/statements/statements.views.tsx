@@ -219,9 +219,16 @@ function StatementTable({ s }: { s: StatementView }) {
               <th scope="row" colSpan={2}>
                 Total de la période
               </th>
-              <td class="num">{s.totals.debit}</td>
-              <td class="num">{s.totals.credit}</td>
-              <td></td>
+              {/* On a phone the column heads are hidden: each total says what it adds up. */}
+              <td class="num st-total">
+                <span class="phone-only">Débits : </span>
+                {s.totals.debit}
+              </td>
+              <td class="num st-total">
+                <span class="phone-only">Crédits : </span>
+                {s.totals.credit}
+              </td>
+              <td class="st-empty"></td>
             </tr>
             <tr class="statement-balance">
               <th scope="row" colSpan={4}>
