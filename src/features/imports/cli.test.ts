@@ -122,9 +122,9 @@ describe('palier CLI', () => {
     expect(noReference.code).toBe(2);
     expect(noReference.stderr).toContain('il manque l’argument REFERENCE');
 
-    const unknown = await run(['agence', '--nom', 'Cabinet Test', '--couleur', 'bleu'], env);
+    const unknown = await run(['agence', '--nom', 'Cabinet Test', '--teinte', 'bleu'], env);
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
-    expect(unknown.stderr).toContain('Erreur\u00a0: option inconnue\u00a0: --couleur');
+    expect(unknown.stderr).toContain('Erreur\u00a0: option inconnue\u00a0: --teinte');
     expect(unknown.stderr).not.toMatch(/unknown|error:/);
     const noValue = await run(['agence', '--nom'], env);
     expect(noValue.code).toBe(2);
