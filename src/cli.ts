@@ -30,6 +30,8 @@ import {
 } from './features/imports/imports.presenter.ts';
 import { importFec, type FecProgress } from './features/imports/fec.service.ts';
 import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './features/imports/imports.service.ts';
+import { pendingChangesToCsv } from './features/accounts/accounts.presenter.ts';
+import { exportPendingContactChanges } from './features/accounts/coordinates.service.ts';
 import { describeBackup, describeRestore } from './features/backup/backup.presenter.ts';
 import { createBackup, restoreBackup } from './features/backup/backup.service.ts';
 import { describePurge } from './features/maintenance/maintenance.presenter.ts';
@@ -52,6 +54,10 @@ Usage : npx palier <commande> [options]
                                du fichier (première à dernière EcritureDate).
       --ignorer-inconnus         ignore les lignes des comptes clients absents du référentiel (et les liste)
   codes export FICHIER         Écrit « reference;code_acces » pour chaque code créé par Palier et pas encore utilisé.
+  coordonnees export FICHIER   Écrit les corrections de coordonnées faites par les clients et pas encore reprises
+                               par l’agence (une ligne par champ\u00a0; FICHIER « - »\u00a0: sortie standard).
+                               Tant qu’elles sont en attente, l’import du référentiel ne modifie pas ces champs.
+      --marquer-traitees         les corrections exportées sont reprises\u00a0: le prochain import peut les modifier
   agence [options]             Affiche ou définit l’identité de l’agence :
       --nom TEXTE                nom du cabinet (obligatoire la première fois)
       --slogan TEXTE             ligne sous le nom, par exemple « depuis 1904 »
@@ -84,7 +90,7 @@ une ligne d’en-tête ; colonnes dans n’importe quel ordre.
   referentiel : type, reference, code_acces, civilite, nom, prenom, email, telephone, adresse,
     code_postal, ville, immeuble_code, immeuble_nom, immeuble_adresse, immeuble_code_postal,
     immeuble_ville, lot_numero, lot_type, lot_description, tantiemes, conseil_syndical,
-    gestionnaire_nom, gestionnaire_email, gestionnaire_telephone, compte_comptable
+    gestionnaire_nom, gestionnaire_email, gestionnaire_telephone, compte_comptable, pays
   ecritures : reference, date (JJ/MM/AAAA ou AAAA-MM-JJ), libelle, debit, credit, piece
 FEC : séparateur tabulation, « | » ou « ; », UTF-8 ou ISO-8859-15, en-tête normalisé (JournalCode,
   JournalLib, EcritureNum, EcritureDate, CompteNum, CompteLib, CompAuxNum, CompAuxLib, PieceRef,
@@ -263,6 +269,41 @@ const codesCommand: Command = async (args, { config, io }) => {
       : `${codes.length} code${codes.length > 1 ? 's' : ''} d’accès écrit${codes.length > 1 ? 's' : ''} dans « ${file} ».`,
   );
   if (codes.length > 0) io.out('Ce fichier donne accès aux comptes : supprimez-le une fois le publipostage fait.');
+};
+
+// ---------------------------------------------------------------------------
+// coordonnees
+
+const coordonneesCommand: Command = async (args, { config, io }) => {
+  const { positionals, values } = parse(args, { 'marquer-traitees': { type: 'boolean' } }, 2);
+  const [action, file] = positionals as [string, string];
+  if (action !== 'export') {
+    throw new UsageError(`« coordonnees ${action} » : attendu « coordonnees export FICHIER [--marquer-traitees] ».`);
+  }
+  const markHandled = values['marquer-traitees'] === true;
+  const { changes, handled } = await withDb(config, (db, config) =>
+    exportPendingContactChanges(
+      createContext({ db, config, agency: agencyIdentity(db), actor: { kind: 'staff', name: 'cli', ip: null } }),
+      { markHandled },
+    ),
+  );
+  const csv = pendingChangesToCsv(changes);
+  // With `-` the CSV alone goes to stdout (for a pipe), the messages to stderr.
+  const say = file === '-' ? io.err : io.out;
+  if (file === '-') process.stdout.write(csv);
+  else writeFileSync(file, csv, { encoding: 'utf8', mode: 0o600 });
+  const where = file === '-' ? 'sur la sortie standard' : `dans «\u00a0${file}\u00a0»`;
+  const n = changes.length;
+  say(
+    n === 0
+      ? `Aucune correction de coordonnées en attente\u00a0: seul l’en-tête est écrit ${where}.`
+      : `${n} correction${n > 1 ? 's' : ''} de coordonnées en attente écrite${n > 1 ? 's' : ''} ${where}.`,
+  );
+  if (markHandled && n > 0) {
+    say(
+      `${handled} marquée${handled > 1 ? 's' : ''} comme traitée${handled > 1 ? 's' : ''}\u00a0: le prochain import du référentiel pourra modifier ces champs.`,
+    );
+  }
 };
 
 // ---------------------------------------------------------------------------
@@ -461,6 +502,7 @@ const purgerCommand: Command = async (args, { config, io }) => {
 const COMMANDS: Record<string, Command> = {
   import: importCommand,
   codes: codesCommand,
+  coordonnees: coordonneesCommand,
   agence: agenceCommand,
   demo: demoCommand,
   sauvegarde: sauvegardeCommand,

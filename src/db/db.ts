@@ -8,6 +8,9 @@ import * as addReferenceKey from './migrations/202612030720_add-reference-key.ts
 import * as addPurgeSlotIndex from './migrations/202612030721_add-purge-slot-index.ts';
 import * as addAccountLedgerAccount from './migrations/202612030740_add-account-ledger-account.ts';
 import * as addLedgerEntryOpening from './migrations/202612030741_add-ledger-entry-opening.ts';
+import * as createPendingContactFields from './migrations/202612030820_create-pending-contact-fields.ts';
+import * as addUserCountry from './migrations/202612030821_add-user-country.ts';
+import * as addAccountCountry from './migrations/202612030822_add-account-country.ts';
 import type { Database as Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -24,6 +27,9 @@ const migrations: Record<string, Migration> = {
   '202612030721_add-purge-slot-index': addPurgeSlotIndex,
   '202612030740_add-account-ledger-account': addAccountLedgerAccount,
   '202612030741_add-ledger-entry-opening': addLedgerEntryOpening,
+  '202612030820_create-pending-contact-fields': createPendingContactFields,
+  '202612030821_add-user-country': addUserCountry,
+  '202612030822_add-account-country': addAccountCountry,
 };
 
 class StaticProvider implements MigrationProvider {

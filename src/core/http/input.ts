@@ -44,7 +44,8 @@ export function bodyField(req: FastifyRequest, name: string): unknown {
 }
 
 /** Field names that never come back in a form shown again. */
-const SECRET_FIELD = /password|confirm|code|_csrf|token|ticket/i;
+// `code` alone (the access code), not any name containing it: a refused form must keep the postal code typed.
+const SECRET_FIELD = /password|confirm|^code$|accesscode|code_acces|_csrf|token|ticket/i;
 
 /**
  * The text a person typed, to show a refused form again as they left it: strings only

@@ -21,6 +21,7 @@ function storedValues(a: ClientAccount): CoordinatesValues {
     address: a.address,
     postalCode: a.postal_code,
     city: a.city,
+    country: a.country,
   };
 }
 
@@ -33,6 +34,7 @@ const COORDINATE_FIELDS = [
   'address',
   'postalCode',
   'city',
+  'country',
 ] as const;
 
 const accountParams = z.object({ id: idParam });
