@@ -153,6 +153,18 @@ describe.each(dialects)('client corrections and the référentiel import (%s)', 
     expect(await pendingOf(account.id)).toEqual([]);
   });
 
+  it('stores the country the référentiel gives in « pays », France as none', async () => {
+    const ref = `P${Date.now()}`;
+    const csv = (pays: string) =>
+      Buffer.from(`type;reference;nom;code_postal;ville;pays\nlocataire;${ref};DUPONT;1000;Bruxelles;${pays}\n`);
+    await importReferentiel(t.db, t.config, csv('Belgique'));
+    const row = () =>
+      t.db.selectFrom('client_accounts').selectAll().where('reference', '=', ref).executeTakeFirstOrThrow();
+    expect(await row()).toMatchObject({ postal_code: '1000', country: 'Belgique' });
+    await importReferentiel(t.db, t.config, csv('FRANCE'));
+    expect((await row()).country).toBeNull();
+  });
+
   it('a refused file changes nothing, pending corrections included', async () => {
     const { account } = await phoneChanged();
     const bad = Buffer.concat([
