@@ -102,7 +102,7 @@ export async function correctCoordinates(
           ...diff.changed.map(
             (c) => `${COLUMN_LABELS[c]} : ${contactValue(c, diff.before[c])} → ${contactValue(c, diff.after[c])}`,
           ),
-          'Reportez ces corrections dans le logiciel de l’agence : d’ici là, l’import du référentiel laisse ces champs tels que le client les a corrigés (npx palier coordonnees export liste les corrections en attente).',
+          'Reportez ces corrections dans le logiciel de l’agence : d’ici là, l’import du référentiel laisse ces champs tels que le client les a corrigés.',
         ],
       })
     : null;
@@ -135,6 +135,12 @@ export async function correctCoordinates(
     return { changed: true, mailed: false };
   }
   return { changed: true, mailed: true };
+}
+
+/** Labels of the account's fields whose correction the agency has not taken in yet, in form order. */
+export async function pendingFieldLabels(ctx: Ctx, accountId: number): Promise<string[]> {
+  const rows = await pendingFieldsOfAccount(ctx.db, accountId);
+  return ACCOUNT_CONTACT_COLUMNS.filter((c) => rows.some((r) => r.field === c)).map((c) => COLUMN_LABELS[c]);
 }
 
 /** The changes made to an account's contact details, newest first. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { textOf } from '../../../test/helpers/client.ts';
 import { dialects } from '../../../test/helpers/db.ts';
 import { createUser, seedAccount } from '../../../test/helpers/factories.ts';
 import { loginAs } from '../../../test/helpers/login.ts';
@@ -143,6 +144,16 @@ describe.each(dialects)('client corrections and the référentiel import (%s)', 
     expect(handled).toBe(0);
     await importReferentiel(t.db, t.config, referentiel(account.reference));
     expect((await accountRow(account.id)).phone).toBe('07 11 22 33 44');
+  });
+
+  it('tells the client on « Mes coordonnées » which corrections the agency has not taken in yet', async () => {
+    const { account, user } = await phoneChanged();
+    const client = await loginAs(t.app, user.email, user.password);
+    const page = await client.get(`/comptes/${account.id}/coordonnees`);
+    expect(textOf(page.body)).toContain('Pas encore reporté par l’agence dans son logiciel : Téléphone.');
+    await importReferentiel(t.db, t.config, referentiel(account.reference, { phone: '07 11 22 33 44' }));
+    const after = await client.get(`/comptes/${account.id}/coordonnees`);
+    expect(textOf(after.body)).not.toContain('Pas encore reporté');
   });
 
   it('a field corrected back to the agency’s value is no longer pending', async () => {
