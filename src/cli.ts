@@ -55,7 +55,7 @@ Usage : npx palier <commande> [options]
       --ignorer-inconnus         ignore les lignes des comptes clients absents du référentiel (et les liste)
   codes export FICHIER         Écrit « reference;code_acces » pour chaque code créé par Palier et pas encore utilisé.
   coordonnees export FICHIER   Écrit les corrections de coordonnées faites par les clients et pas encore reprises
-                               par l’agence (une ligne par champ\u00a0; FICHIER « - »\u00a0: sortie standard).
+                               par l’agence (une ligne par champ\u202f; FICHIER «\u00a0-\u00a0»\u00a0: sortie standard).
                                Tant qu’elles sont en attente, l’import du référentiel ne modifie pas ces champs.
       --marquer-traitees         les corrections exportées sont reprises\u00a0: le prochain import peut les modifier
   agence [options]             Affiche ou définit l’identité de l’agence :
@@ -281,17 +281,29 @@ const coordonneesCommand: Command = async (args, { config, io }) => {
     throw new UsageError(`« coordonnees ${action} » : attendu « coordonnees export FICHIER [--marquer-traitees] ».`);
   }
   const markHandled = values['marquer-traitees'] === true;
+  // Written before the changes are marked handled, in the same transaction: if the file
+  // cannot be written, nothing is marked. With `-` the CSV alone goes to stdout (for a pipe).
+  const write = (changes: Parameters<typeof pendingChangesToCsv>[0]) => {
+    const csv = pendingChangesToCsv(changes);
+    if (file === '-') process.stdout.write(csv);
+    else {
+      try {
+        writeFileSync(file, csv, { encoding: 'utf8', mode: 0o600 });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'erreur';
+        throw new UsageError(
+          `impossible d’écrire «\u00a0${file}\u00a0» (${code})\u00a0: rien n’a été marqué comme traité.`,
+        );
+      }
+    }
+  };
   const { changes, handled } = await withDb(config, (db, config) =>
     exportPendingContactChanges(
       createContext({ db, config, agency: agencyIdentity(db), actor: { kind: 'staff', name: 'cli', ip: null } }),
-      { markHandled },
+      { markHandled, write },
     ),
   );
-  const csv = pendingChangesToCsv(changes);
-  // With `-` the CSV alone goes to stdout (for a pipe), the messages to stderr.
   const say = file === '-' ? io.err : io.out;
-  if (file === '-') process.stdout.write(csv);
-  else writeFileSync(file, csv, { encoding: 'utf8', mode: 0o600 });
   const where = file === '-' ? 'sur la sortie standard' : `dans «\u00a0${file}\u00a0»`;
   const n = changes.length;
   say(

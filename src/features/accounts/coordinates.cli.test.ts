@@ -102,6 +102,11 @@ describe('palier coordonnees export', () => {
       'Compte 30002\u00a0: téléphone laissé tel que le client l’a corrigé (modification du 3 décembre 2026 en attente)',
     );
 
+    const unwritable = path.join(dataDir, 'absent', 'corrections.csv');
+    const failed = await run(['coordonnees', 'export', unwritable, '--marquer-traitees'], env);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toContain('rien n’a été marqué comme traité');
+
     const exported = await run(['coordonnees', 'export', '-', '--marquer-traitees'], env);
     expect(exported.code).toBe(0);
     expect(exported.stdout).toBe(

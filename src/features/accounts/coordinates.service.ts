@@ -254,14 +254,16 @@ async function markHandled(
 
 /**
  * The pending corrections for the agency (`coordonnees export`), audited; with
- * `markHandled`, those listed become handled in the same transaction.
+ * `markHandled`, those listed become handled in the same transaction — only once `write`
+ * has stored them: a file that cannot be written must not lose the list.
  */
 export async function exportPendingContactChanges(
   ctx: Ctx,
-  options: { markHandled: boolean },
+  options: { markHandled: boolean; write?: (changes: PendingContactChange[]) => void | Promise<void> },
 ): Promise<{ changes: PendingContactChange[]; handled: number }> {
   return inTransaction(ctx, async (tx) => {
     const changes = await pendingContactChanges(tx);
+    await options.write?.(changes);
     await auditOperation(tx, {
       action: 'contact_changes.export',
       outcome: 'success',
