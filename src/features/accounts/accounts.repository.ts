@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { PostgresAdapter, type Selectable } from 'kysely';
 import type { Db } from '../../db/db.ts';
 import type { PendingContactFieldsTable } from '../../db/schema.ts';
 import { LEDGER_VERSION_KEY } from '../statements/statements.repository.ts';
@@ -196,11 +196,18 @@ export function pendingFieldsOfAccount(db: Db, accountId: number) {
   return db.selectFrom('pending_contact_fields').selectAll().where('account_id', '=', accountId).execute();
 }
 
-/** The pending fields of many accounts (a référentiel import), by batches of ids. */
+/**
+ * The pending fields of many accounts (a référentiel import), by batches of ids. On
+ * PostgreSQL the accounts are locked first, within the import's transaction: a client's
+ * correction committed before is seen here, one made after waits for the import to end,
+ * so an import never overwrites a correction it did not see. (SQLite serializes writers.)
+ */
 export async function pendingFieldsOfAccounts(db: Db, accountIds: number[]): Promise<PendingField[]> {
   const out: PendingField[] = [];
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   for (let i = 0; i < accountIds.length; i += 500) {
     const ids = accountIds.slice(i, i + 500);
+    if (postgres) await db.selectFrom('client_accounts').select('id').where('id', 'in', ids).forUpdate().execute();
     out.push(...(await db.selectFrom('pending_contact_fields').selectAll().where('account_id', 'in', ids).execute()));
   }
   return out;
