@@ -31,6 +31,8 @@ import {
 } from './features/imports/imports.presenter.ts';
 import { importFec, type FecProgress } from './features/imports/fec.service.ts';
 import { codesToCsv, exportCodes, importEcritures, importReferentiel } from './features/imports/imports.service.ts';
+import { pendingChangesToCsv } from './features/accounts/accounts.presenter.ts';
+import { exportPendingContactChanges } from './features/accounts/coordinates.service.ts';
 import { describeBackup, describeRestore } from './features/backup/backup.presenter.ts';
 import { createBackup, restoreBackup } from './features/backup/backup.service.ts';
 import { palierVersion } from './features/backup/manifest.ts';
@@ -682,6 +684,62 @@ const registerPurger: Register = (program, { io, config }) => {
 };
 
 // ---------------------------------------------------------------------------
+// coordonnees
+
+const registerCoordonnees: Register = (program, { io, config }) => {
+  const group = program
+    .command('coordonnees')
+    .summary('corrections de coordonnées faites par les clients et pas encore reprises par l’agence');
+  group
+    .command('export')
+    .argument('<FICHIER>', 'fichier CSV à écrire («\u00a0-\u00a0»\u00a0: sortie standard)')
+    .option('--marquer-traitees', 'les corrections exportées sont reprises\u00a0: le prochain import peut les modifier')
+    .description(
+      'Écrit les corrections de coordonnées faites par les clients et pas encore reprises par l’agence, une ligne ' +
+        'par champ. Tant qu’elles sont en attente, l’import du référentiel ne modifie pas ces champs.',
+    )
+    .addHelpText(
+      'after',
+      examples('npx palier coordonnees export corrections.csv', 'npx palier coordonnees export - --marquer-traitees'),
+    )
+    .action(async (file: string, opts: { marquerTraitees?: boolean }) => {
+      const markHandled = opts.marquerTraitees === true;
+      // Written before the changes are marked handled, in the same transaction: if the file
+      // cannot be written, nothing is marked. With `-` the CSV alone goes to stdout (for a pipe).
+      const write = (changes: Parameters<typeof pendingChangesToCsv>[0]) => {
+        const csv = pendingChangesToCsv(changes);
+        if (file === '-') process.stdout.write(csv);
+        else {
+          try {
+            writeFileSync(file, csv, { encoding: 'utf8', mode: 0o600 });
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code ?? 'erreur';
+            throw new UsageError(
+              `impossible d’écrire «\u00a0${file}\u00a0» (${code})\u00a0: rien n’a été marqué comme traité.`,
+            );
+          }
+        }
+      };
+      const { changes, handled } = await withDb(config(), (db, config) =>
+        exportPendingContactChanges(staffContext(db, config), { markHandled, write }),
+      );
+      const say = file === '-' ? io.err : io.out;
+      const where = file === '-' ? 'sur la sortie standard' : `dans «\u00a0${file}\u00a0»`;
+      const n = changes.length;
+      say(
+        n === 0
+          ? `Aucune correction de coordonnées en attente\u00a0: seul l’en-tête est écrit ${where}.`
+          : `${n} correction${n > 1 ? 's' : ''} de coordonnées en attente écrite${n > 1 ? 's' : ''} ${where}.`,
+      );
+      if (markHandled && n > 0) {
+        say(
+          `${handled} marquée${handled > 1 ? 's' : ''} comme traitée${handled > 1 ? 's' : ''}\u00a0: le prochain import du référentiel pourra modifier ces champs.`,
+        );
+      }
+    });
+};
+
+// ---------------------------------------------------------------------------
 // documents (its subcommands parse their own options: src/features/documents/documents.cli.ts)
 
 const registerDocuments: Register = (program, { io, config }) => {
@@ -723,6 +781,7 @@ const COMMANDS: Register[] = [
   registerCourriels,
   registerPurger,
   registerDocuments,
+  registerCoordonnees,
 ];
 
 const GLOBAL_HELP_AFTER = `

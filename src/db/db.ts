@@ -15,6 +15,9 @@ import * as createDocumentReads from './migrations/202612030731_create-document-
 import * as createDocuments from './migrations/202612030730_create-documents.ts';
 import * as createPayments from './migrations/202612030756_create-payments.ts';
 import * as addUserClosedAt from './migrations/202612030830_add-user-closed-at.ts';
+import * as createPendingContactFields from './migrations/202612030820_create-pending-contact-fields.ts';
+import * as addUserCountry from './migrations/202612030821_add-user-country.ts';
+import * as addAccountCountry from './migrations/202612030822_add-account-country.ts';
 import type { Database as Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -37,6 +40,9 @@ const migrations: Record<string, Migration> = {
   '202612030741_add-ledger-entry-opening': addLedgerEntryOpening,
   '202612030755_add-building-bank-details': addBuildingBankDetails,
   '202612030756_create-payments': createPayments,
+  '202612030820_create-pending-contact-fields': createPendingContactFields,
+  '202612030821_add-user-country': addUserCountry,
+  '202612030822_add-account-country': addAccountCountry,
   '202612030830_add-user-closed-at': addUserClosedAt,
 };
 

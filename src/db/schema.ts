@@ -20,6 +20,7 @@ export interface Database {
   claim_tickets: ClaimTicketsTable;
   auth_attempts: AuthAttemptsTable;
   contact_changes: ContactChangesTable;
+  pending_contact_fields: PendingContactFieldsTable;
   messages: MessagesTable;
   audit_events: AuditEventsTable;
   payments: PaymentsTable;
@@ -92,6 +93,8 @@ export interface ClientAccountsTable {
   access_code_used_at: string | null;
   /** FEC CompteNum of the co-owner's own sub-account, for lines without CompAuxNum (`compte_comptable`). */
   ledger_account: string | null;
+  /** Country of the postal address; null is France. */
+  country: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -127,6 +130,8 @@ export interface UsersTable {
   address: string | null;
   postal_code: string | null;
   city: string | null;
+  /** Country of the postal address; null is France. */
+  country: string | null;
   created_at: string;
   updated_at: string;
   /** « Recevoir un email quand un nouveau document est publié »: null (default) off, else since when. */
@@ -189,6 +194,19 @@ export interface ContactChangesTable {
   changed_at: string;
   before_json: string;
   after_json: string;
+}
+
+/** A client's correction the agency has not taken in yet: the référentiel import leaves the field alone. */
+export interface PendingContactFieldsTable {
+  account_id: number;
+  /** A column of client_accounts (ACCOUNT_CONTACT_COLUMNS). */
+  field: string;
+  /** The agency's value before the first pending correction. */
+  old_value: string | null;
+  new_value: string | null;
+  /** The latest correction of this field. */
+  change_id: number;
+  changed_at: string;
 }
 
 export interface MessagesTable {

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { CIVILITIES, EmailField, Field, SelectField, type FormErrors } from './components.tsx';
 
 export type ContactFieldName =
-  'civility' | 'lastName' | 'firstName' | 'email' | 'phone' | 'address' | 'postalCode' | 'city';
+  'civility' | 'lastName' | 'firstName' | 'email' | 'phone' | 'address' | 'postalCode' | 'city' | 'country';
 
 export type ContactValues = Partial<Record<ContactFieldName, string | null>>;
 
@@ -23,7 +23,7 @@ export interface ContactFieldsProps {
 }
 
 /**
- * Civilité, Nom, Prénom, Email, Téléphone, Adresse, Code postal, Ville: a person's contact
+ * Civilité, Nom, Prénom, Email, Téléphone, Adresse, Code postal, Ville, Pays: a person's contact
  * details, in the order of the agency's paper forms. Names and lengths match the schemas
  * of the claim, the profile and "Mes coordonnées".
  */
@@ -97,7 +97,7 @@ export function ContactFields(p: ContactFieldsProps) {
         label="Code postal"
         value={v.postalCode}
         error={e.postalCode}
-        hint="5 chiffres en France ; à l’étranger, le code postal du pays."
+        hint="5 chiffres en France ; à l’étranger, le code postal du pays indiqué plus bas."
         autocomplete="postal-code"
         required={required('postalCode')}
         maxLength={10}
@@ -110,6 +110,17 @@ export function ContactFields(p: ContactFieldsProps) {
         autocomplete="address-level2"
         required={required('city')}
         maxLength={100}
+      />
+      {/* Empty means France: most addresses are French, so the field is prefilled and optional. */}
+      <Field
+        name="country"
+        label="Pays"
+        value={v.country || 'France'}
+        error={e.country}
+        hint="France, ou le pays de votre adresse à l’étranger."
+        autocomplete="country-name"
+        required={false}
+        maxLength={60}
       />
     </>
   );

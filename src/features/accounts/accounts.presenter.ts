@@ -1,3 +1,4 @@
+import { frenchCsv } from '../../core/csv.ts';
 import { formatInstant } from '../../core/format.ts';
 import type { AccountKind } from '../../db/schema.ts';
 import { ACCOUNT_CONTACT_COLUMNS, type AccountContactColumn } from './accounts.repository.ts';
@@ -41,7 +42,14 @@ export const COLUMN_LABELS: Record<AccountContactColumn, string> = {
   address: 'Adresse',
   postal_code: 'Code postal',
   city: 'Ville',
+  country: 'Pays',
 };
+
+/** A contact value as people read it: "(vide)" for none, France for no country. */
+export function contactValue(column: AccountContactColumn, value: string | null | undefined): string {
+  if (column === 'country') return value ? value : 'France';
+  return value ? value : '(vide)';
+}
 
 export interface ContactChangeView {
   id: number;
@@ -72,7 +80,6 @@ export function presentContactChange(row: {
 }): ContactChangeView {
   const before = parseJson(row.before_json);
   const after = parseJson(row.after_json);
-  const show = (v: string | null | undefined) => (v ? v : '(vide)');
   return {
     id: row.id,
     when: formatInstant(row.changed_at),
@@ -80,9 +87,45 @@ export function presentContactChange(row: {
     who: personName(row) || 'Espace client fermé',
     changes: ACCOUNT_CONTACT_COLUMNS.filter((c) => c in after).map((c) => ({
       label: COLUMN_LABELS[c],
-      before: show(before[c]),
-      after: show(after[c]),
+      before: contactValue(c, before[c]),
+      after: contactValue(c, after[c]),
       nowrap: c === 'phone' || c === 'postal_code',
     })),
   };
+}
+
+const PENDING_CSV_COLUMNS = {
+  reference: { header: 'reference', type: 'text' },
+  field: { header: 'champ', type: 'text' },
+  oldValue: { header: 'ancienne_valeur', type: 'text' },
+  newValue: { header: 'nouvelle_valeur', type: 'text' },
+  date: { header: 'date', type: 'text' },
+  client: { header: 'client', type: 'text' },
+} as const;
+
+/**
+ * One line per pending correction, for the agency to carry into its software: the field's
+ * label, the agency's value and the client's, the date in Paris time ("03/12/2026 09:15").
+ */
+export function pendingChangesToCsv(
+  changes: {
+    reference: string;
+    field: AccountContactColumn;
+    oldValue: string | null;
+    newValue: string | null;
+    changedAt: string;
+    client: string;
+  }[],
+): string {
+  return frenchCsv(
+    changes.map((c) => ({
+      reference: c.reference,
+      field: COLUMN_LABELS[c.field],
+      oldValue: c.field === 'country' ? contactValue(c.field, c.oldValue) : c.oldValue,
+      newValue: c.field === 'country' ? contactValue(c.field, c.newValue) : c.newValue,
+      date: formatInstant(c.changedAt).replace(' à ', ' '),
+      client: c.client,
+    })),
+    PENDING_CSV_COLUMNS,
+  );
 }

@@ -1,4 +1,6 @@
+import { PostgresAdapter, type Selectable } from 'kysely';
 import type { Db } from '../../db/db.ts';
+import type { PendingContactFieldsTable } from '../../db/schema.ts';
 import { LEDGER_VERSION_KEY } from '../statements/statements.repository.ts';
 
 /**
@@ -162,6 +164,7 @@ export const ACCOUNT_CONTACT_COLUMNS = [
   'address',
   'postal_code',
   'city',
+  'country',
 ] as const;
 export type AccountContactColumn = (typeof ACCOUNT_CONTACT_COLUMNS)[number];
 export type AccountContact = Record<AccountContactColumn, string | null>;
@@ -182,8 +185,8 @@ export async function updateAccountContact(
 export async function insertContactChange(
   db: Db,
   c: { accountId: number; userId: number; before: Partial<AccountContact>; after: Partial<AccountContact>; now: Date },
-): Promise<void> {
-  await db
+): Promise<{ id: number }> {
+  return db
     .insertInto('contact_changes')
     .values({
       account_id: c.accountId,
@@ -192,6 +195,92 @@ export async function insertContactChange(
       before_json: JSON.stringify(c.before),
       after_json: JSON.stringify(c.after),
     })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+}
+
+/* Pending client corrections: fields the référentiel import leaves alone until the agency takes them in. */
+
+export type PendingField = Selectable<PendingContactFieldsTable>;
+
+export function pendingFieldsOfAccount(db: Db, accountId: number) {
+  return db.selectFrom('pending_contact_fields').selectAll().where('account_id', '=', accountId).execute();
+}
+
+/**
+ * The pending fields of many accounts (a référentiel import), by batches of ids. On
+ * PostgreSQL the accounts are locked first, within the import's transaction: a client's
+ * correction committed before is seen here, one made after waits for the import to end,
+ * so an import never overwrites a correction it did not see. (SQLite serializes writers.)
+ */
+export async function pendingFieldsOfAccounts(db: Db, accountIds: number[]): Promise<PendingField[]> {
+  const out: PendingField[] = [];
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  for (let i = 0; i < accountIds.length; i += 500) {
+    const ids = accountIds.slice(i, i + 500);
+    if (postgres) await db.selectFrom('client_accounts').select('id').where('id', 'in', ids).forUpdate().execute();
+    out.push(...(await db.selectFrom('pending_contact_fields').selectAll().where('account_id', 'in', ids).execute()));
+  }
+  return out;
+}
+
+export async function insertPendingField(db: Db, row: PendingField): Promise<void> {
+  await db.insertInto('pending_contact_fields').values(row).execute();
+}
+
+export async function updatePendingField(
+  db: Db,
+  key: { account_id: number; field: string },
+  patch: { new_value: string | null; change_id: number; changed_at: string },
+): Promise<void> {
+  await db
+    .updateTable('pending_contact_fields')
+    .set(patch)
+    .where('account_id', '=', key.account_id)
+    .where('field', '=', key.field)
+    .execute();
+}
+
+/**
+ * Deletes pending fields; with `change_id`, only if no newer correction replaced the row
+ * meanwhile (that one stays pending). Returns how many were deleted.
+ */
+export async function deletePendingFields(
+  db: Db,
+  keys: { account_id: number; field: string; change_id?: number }[],
+): Promise<number> {
+  let n = 0;
+  for (const k of keys) {
+    let q = db.deleteFrom('pending_contact_fields').where('account_id', '=', k.account_id).where('field', '=', k.field);
+    if (k.change_id !== undefined) q = q.where('change_id', '=', k.change_id);
+    n += Number((await q.executeTakeFirst()).numDeletedRows);
+  }
+  return n;
+}
+
+/** Every pending correction with its account's reference and the client who made it, oldest first. */
+export function listPendingFields(db: Db) {
+  return db
+    .selectFrom('pending_contact_fields as p')
+    .innerJoin('client_accounts as a', 'a.id', 'p.account_id')
+    .innerJoin('contact_changes as c', 'c.id', 'p.change_id')
+    .innerJoin('users as u', 'u.id', 'c.user_id')
+    .select([
+      'p.account_id',
+      'p.field',
+      'p.old_value',
+      'p.new_value',
+      'p.change_id',
+      'p.changed_at',
+      'a.reference',
+      'u.civility',
+      'u.first_name',
+      'u.last_name',
+      'u.email',
+    ])
+    .orderBy('p.changed_at')
+    .orderBy('a.reference')
+    .orderBy('p.field')
     .execute();
 }
 

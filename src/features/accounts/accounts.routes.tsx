@@ -7,7 +7,7 @@ import type { ClientAccount } from '../../db/schema.ts';
 import { accountSummary, loadAccount } from './accounts.service.ts';
 import { presentContactChange } from './accounts.presenter.ts';
 import { coordinatesSchema } from './coordinates.schemas.ts';
-import { contactHistory, correctCoordinates } from './coordinates.service.ts';
+import { contactHistory, correctCoordinates, pendingFieldLabels } from './coordinates.service.ts';
 import { councilOf, presentCouncil } from './council.service.ts';
 import { CoordinatesPage, CouncilPage, type CoordinatesValues } from './accounts.views.tsx';
 
@@ -21,6 +21,7 @@ function storedValues(a: ClientAccount): CoordinatesValues {
     address: a.address,
     postalCode: a.postal_code,
     city: a.city,
+    country: a.country,
   };
 }
 
@@ -33,6 +34,7 @@ const COORDINATE_FIELDS = [
   'address',
   'postalCode',
   'city',
+  'country',
 ] as const;
 
 const accountParams = z.object({ id: idParam });
@@ -44,6 +46,7 @@ export async function accountRoutes(app: FastifyInstance) {
     const { account } = target;
     const summary = accountSummary(target);
     const changes = (await contactHistory(req.ctx, account.id)).map(presentContactChange);
+    const pending = await pendingFieldLabels(req.ctx, account.id);
     return renderPage(req, reply, (ctx) => (
       <CoordinatesPage
         ctx={ctx}
@@ -51,6 +54,7 @@ export async function accountRoutes(app: FastifyInstance) {
         values={storedValues(account)}
         storedCivility={account.civility}
         history={changes}
+        pending={pending}
       />
     ));
   });
@@ -63,6 +67,7 @@ export async function accountRoutes(app: FastifyInstance) {
     if (!parsed.success) {
       const summary = accountSummary(target);
       const changes = (await contactHistory(req.ctx, account.id)).map(presentContactChange);
+      const pending = await pendingFieldLabels(req.ctx, account.id);
       return renderPage(
         req,
         reply,
@@ -74,6 +79,7 @@ export async function accountRoutes(app: FastifyInstance) {
             storedCivility={account.civility}
             errors={fieldErrors(parsed.error.issues)}
             history={changes}
+            pending={pending}
           />
         ),
         400,

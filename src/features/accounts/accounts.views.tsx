@@ -59,6 +59,7 @@ export function CoordinatesPage({
   storedCivility,
   errors,
   history,
+  pending = [],
 }: {
   ctx: PageContext;
   account: AccountSummary;
@@ -66,6 +67,8 @@ export function CoordinatesPage({
   storedCivility: string | null;
   errors?: FormErrors;
   history: ContactChangeView[];
+  /** Labels of the fields whose correction the agency has not taken in yet. */
+  pending?: string[];
 }) {
   const e = errors ?? {};
   return (
@@ -93,6 +96,12 @@ export function CoordinatesPage({
       </section>
       <section aria-labelledby="historique-titre">
         <h2 id="historique-titre">Historique des modifications</h2>
+        {pending.length > 0 ? (
+          <p>
+            Pas encore reporté par l’agence dans son logiciel : {pending.join(', ')}. D’ici là, vos corrections sont
+            conservées, même quand l’agence met à jour ses fichiers.
+          </p>
+        ) : null}
         {history.length === 0 ? (
           <p>Aucune modification n’a encore été faite depuis l’espace client.</p>
         ) : (

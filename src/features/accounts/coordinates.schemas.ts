@@ -13,8 +13,34 @@ const ONE_LINE = /^[^\p{Cc}]*$/u;
 const ONE_LINE_MESSAGE = 'Ce champ ne doit contenir qu’une seule ligne de texte.';
 
 export const PHONE = /^\+?[0-9 .\-()]+$/;
-// France: 5 digits; abroad: letters, digits and spaces (e.g. "SW1A 1AA", "1000").
-export const POSTAL_CODE = /^[0-9A-Za-z ]{4,10}$/;
+/** A French postal code: 5 digits (Corsica's are 20xxx; 2A and 2B are département codes, not postal codes). */
+export const FRENCH_POSTAL_CODE = /^[0-9]{5}$/;
+/** Abroad: 3 to 10 letters, digits, spaces or dashes ("SW1A 1AA", "1000", "D02 X285", "00-950"). */
+export const POSTAL_CODE = /^[0-9A-Za-z][0-9A-Za-z -]{1,8}[0-9A-Za-z]$/;
+
+const FRANCE = 'France';
+
+/** "France", "france", "FRANCE ", "" → '' (France, stored as null); any other country as typed. */
+export function normalizeCountry(value: string): string {
+  const folded = value.normalize('NFD').replace(/\p{M}/gu, '').trim().toLowerCase();
+  return folded === '' || folded === 'france' ? '' : value.trim();
+}
+
+/** The country shown in the form and mails: the stored one, else France. */
+export function countryLabel(stored: string | null | undefined): string {
+  return stored && stored.trim() !== '' ? stored : FRANCE;
+}
+
+export function countryField() {
+  return z
+    .string({ error: 'Saisissez le pays.' })
+    .trim()
+    .max(60, 'Le pays doit contenir au plus 60 caractères.')
+    .regex(ONE_LINE, ONE_LINE_MESSAGE)
+    .regex(/^[^0-9]*$/, 'Saisissez le nom du pays, par exemple Belgique.')
+    .default('')
+    .transform(normalizeCountry);
+}
 
 export function requiredText(missing: string, max: number, tooLong: string) {
   return z.string({ error: missing }).trim().min(1, missing).max(max, tooLong).regex(ONE_LINE, ONE_LINE_MESSAGE);
@@ -42,18 +68,40 @@ export function phoneField(required: boolean) {
     .default('');
 }
 
+const FRENCH_POSTAL_CODE_MESSAGE =
+  'Saisissez un code postal valide : 5 chiffres en France, par exemple 38000 ; pour une adresse à l’étranger, indiquez le pays.';
+const FOREIGN_POSTAL_CODE_MESSAGE = 'Saisissez un code postal valide : 3 à 10 lettres, chiffres, espaces ou tirets.';
+
+/**
+ * Length and presence only: whether the code is valid depends on the country, checked by
+ * withPostalCodeRule on the whole form.
+ */
 export function postalCodeField(required: boolean) {
   const missing = 'Saisissez le code postal.';
   return z
     .string({ error: missing })
     .trim()
-    .max(10, 'Saisissez un code postal valide : 5 chiffres en France, 4 à 10 lettres ou chiffres à l’étranger.')
+    .max(10, 'Le code postal doit contenir au plus 10 caractères.')
     .refine((v) => !required || v.length > 0, missing)
-    .refine(
-      (v) => v === '' || POSTAL_CODE.test(v),
-      'Saisissez un code postal valide : 5 chiffres en France, 4 à 10 lettres ou chiffres à l’étranger.',
-    )
     .default('');
+}
+
+/** The French message for a postal code in this country ('' is France), or null when it is valid. */
+export function postalCodeProblem(postalCode: string, country: string): string | null {
+  const code = postalCode.trim();
+  if (code === '') return null;
+  if (normalizeCountry(country) === '') return FRENCH_POSTAL_CODE.test(code) ? null : FRENCH_POSTAL_CODE_MESSAGE;
+  return POSTAL_CODE.test(code) ? null : FOREIGN_POSTAL_CODE_MESSAGE;
+}
+
+/** Adds the postal code rule of the form's country (France when none) to a form with both fields. */
+export function withPostalCodeRule<T extends z.ZodObject<{ postalCode: z.ZodType; country: z.ZodType }>>(schema: T): T {
+  return schema.check((payload) => {
+    const v = payload.value as { postalCode?: unknown; country?: unknown };
+    if (typeof v.postalCode !== 'string') return;
+    const problem = postalCodeProblem(v.postalCode, typeof v.country === 'string' ? v.country : '');
+    if (problem) payload.issues.push({ code: 'custom', message: problem, path: ['postalCode'], input: v.postalCode });
+  }) as T;
 }
 
 export function emailAddressField(missing: string) {
@@ -87,16 +135,19 @@ export function civilityOptions(current: string | null | undefined) {
 }
 
 export function coordinatesSchema(currentCivility: string | null) {
-  return z.object({
-    civility: civilityField(currentCivility, false),
-    lastName: requiredText('Saisissez le nom.', 100, 'Le nom doit contenir au plus 100 caractères.'),
-    firstName: optionalText(100, 'Le prénom doit contenir au plus 100 caractères.'),
-    email: emailAddressField('Saisissez l’adresse email à laquelle l’agence peut vous écrire.'),
-    phone: phoneField(false),
-    address: requiredText('Saisissez l’adresse.', 200, 'L’adresse doit contenir au plus 200 caractères.'),
-    postalCode: postalCodeField(true),
-    city: requiredText('Saisissez la ville.', 100, 'La ville doit contenir au plus 100 caractères.'),
-  });
+  return withPostalCodeRule(
+    z.object({
+      civility: civilityField(currentCivility, false),
+      lastName: requiredText('Saisissez le nom.', 100, 'Le nom doit contenir au plus 100 caractères.'),
+      firstName: optionalText(100, 'Le prénom doit contenir au plus 100 caractères.'),
+      email: emailAddressField('Saisissez l’adresse email à laquelle l’agence peut vous écrire.'),
+      phone: phoneField(false),
+      address: requiredText('Saisissez l’adresse.', 200, 'L’adresse doit contenir au plus 200 caractères.'),
+      postalCode: postalCodeField(true),
+      city: requiredText('Saisissez la ville.', 100, 'La ville doit contenir au plus 100 caractères.'),
+      country: countryField(),
+    }),
+  );
 }
 
 export type CoordinatesInput = z.infer<ReturnType<typeof coordinatesSchema>>;
@@ -111,4 +162,5 @@ export const COORDINATES_LABELS: Record<keyof CoordinatesInput, string> = {
   address: 'Adresse',
   postalCode: 'Code postal',
   city: 'Ville',
+  country: 'Pays',
 };

@@ -186,10 +186,34 @@ describe.each(dialects)('Mes coordonnées (%s)', (dialect) => {
     expect(textOf(bad.body)).toContain('Choisissez une civilité dans la liste.');
     const ok = await client.submit(
       `/comptes/${account.id}/coordonnees`,
-      form({ postalCode: 'SW1A 1AA', city: 'London' }),
+      form({ postalCode: 'SW1A 1AA', city: 'London', country: 'Royaume-Uni' }),
     );
     expect(ok.statusCode).toBe(303);
-    expect(await accountRow(account.id)).toMatchObject({ postal_code: 'SW1A 1AA', city: 'London' });
+    expect(await accountRow(account.id)).toMatchObject({
+      postal_code: 'SW1A 1AA',
+      city: 'London',
+      country: 'Royaume-Uni',
+    });
+    const page = await client.get(`/comptes/${account.id}/coordonnees`);
+    expect(page.body).toContain('value="Royaume-Uni"');
+    expect(textOf(page.body)).toContain('France → Royaume-Uni');
+  });
+
+  it('refuses 3800 and ABCDE as French postal codes, keeping what was typed and writing nothing', async () => {
+    const { account, client } = await owner();
+    for (const postalCode of ['3800', 'ABCDE']) {
+      const res = await client.submit(
+        `/comptes/${account.id}/coordonnees`,
+        form({ postalCode, phone: '07 99 88 77 66', country: 'France' }),
+      );
+      expect(res.statusCode).toBe(400);
+      expect(textOf(res.body)).toContain('Saisissez un code postal valide : 5 chiffres en France');
+      expect(res.body).toContain(`value="${postalCode}"`);
+      expect(res.body).toContain('value="07 99 88 77 66"');
+      expect(res.body).toContain('value="France"');
+    }
+    expect(await accountRow(account.id)).toMatchObject({ postal_code: '38000', phone: '06 12 34 56 78' });
+    expect(await changesOf(account.id)).toHaveLength(0);
   });
 
   it('refuses 10 KB fields cleanly, and keeps HTML and SQL characters inert', async () => {

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import {
   civilityField,
+  countryField,
   emailAddressField,
   phoneField,
   postalCodeField,
   requiredText,
+  withPostalCodeRule,
 } from '../accounts/coordinates.schemas.ts';
 
 /** Identifiant + Mot de passe printed on the appel de fonds (claim step 1 and "Ajouter un compte"). */
@@ -28,25 +30,28 @@ export const ticketSchema = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/);
  * Step 2: every field is required. The contact fields follow the same rules as the
  * profile and "Mes coordonnées" (a foreign postal code, a phone typed with dots or +33).
  */
-export const profileSchema = z.object({
-  ticket: ticketSchema,
-  civility: civilityField(null, true),
-  lastName: requiredText('Saisissez votre nom.', 100, 'Le nom doit contenir au plus 100 caractères.'),
-  firstName: requiredText('Saisissez votre prénom.', 100, 'Le prénom doit contenir au plus 100 caractères.'),
-  email: emailAddressField('Saisissez votre adresse email.'),
-  password: z
-    .string({ error: 'Choisissez un mot de passe.' })
-    .min(1, 'Choisissez un mot de passe.')
-    .max(4096, 'Le mot de passe doit contenir au plus 128 caractères.'),
-  confirm: z
-    .string({ error: 'Confirmez le mot de passe.' })
-    .min(1, 'Confirmez le mot de passe.')
-    .max(4096, 'Les deux mots de passe ne sont pas identiques.'),
-  phone: phoneField(true),
-  address: requiredText('Saisissez votre adresse.', 200, 'L’adresse doit contenir au plus 200 caractères.'),
-  postalCode: postalCodeField(true),
-  city: requiredText('Saisissez votre ville.', 100, 'La ville doit contenir au plus 100 caractères.'),
-});
+export const profileSchema = withPostalCodeRule(
+  z.object({
+    ticket: ticketSchema,
+    civility: civilityField(null, true),
+    lastName: requiredText('Saisissez votre nom.', 100, 'Le nom doit contenir au plus 100 caractères.'),
+    firstName: requiredText('Saisissez votre prénom.', 100, 'Le prénom doit contenir au plus 100 caractères.'),
+    email: emailAddressField('Saisissez votre adresse email.'),
+    password: z
+      .string({ error: 'Choisissez un mot de passe.' })
+      .min(1, 'Choisissez un mot de passe.')
+      .max(4096, 'Le mot de passe doit contenir au plus 128 caractères.'),
+    confirm: z
+      .string({ error: 'Confirmez le mot de passe.' })
+      .min(1, 'Confirmez le mot de passe.')
+      .max(4096, 'Les deux mots de passe ne sont pas identiques.'),
+    phone: phoneField(true),
+    address: requiredText('Saisissez votre adresse.', 200, 'L’adresse doit contenir au plus 200 caractères.'),
+    postalCode: postalCodeField(true),
+    city: requiredText('Saisissez votre ville.', 100, 'La ville doit contenir au plus 100 caractères.'),
+    country: countryField(),
+  }),
+);
 
 export type ProfileInput = z.infer<typeof profileSchema>;
 
@@ -62,6 +67,7 @@ export const PROFILE_LABELS: Record<string, string> = {
   address: 'Adresse',
   postalCode: 'Code postal',
   city: 'Ville',
+  country: 'Pays',
 };
 
 export const CODE_LABELS: Record<string, string> = { reference: 'Identifiant', code: 'Mot de passe' };

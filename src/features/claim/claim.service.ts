@@ -117,6 +117,7 @@ export function prefillFrom(account: ClientAccount): Partial<Record<keyof Profil
     address: account.address ?? '',
     postalCode: account.postal_code ?? '',
     city: account.city ?? '',
+    country: account.country ?? '',
   };
 }
 
@@ -251,6 +252,7 @@ export async function claimAccount(ctx: Ctx, account: ClientAccount, input: Prof
         address: input.address,
         postal_code: input.postalCode,
         city: input.city,
+        country: input.country || null,
         created_at: now.toISOString(),
         updated_at: now.toISOString(),
       });

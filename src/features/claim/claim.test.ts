@@ -461,9 +461,37 @@ describe.each(dialects)('Créez votre espace and Ajouter un compte (%s)', (diale
     expect(textOf(bad.body)).toContain('Saisissez un numéro de téléphone valide');
     // The same rules as the profile: a phone with +33, a foreign postal code.
     const email = newEmail();
-    const abroad = await step2(c, ticket, profile({ email, postalCode: '1000', phone: '+32 2 123 45 67' }));
+    const abroad = await step2(
+      c,
+      ticket,
+      profile({ email, postalCode: '1000', city: 'Bruxelles', country: 'Belgique', phone: '+32 2 123 45 67' }),
+    );
     expect(abroad.statusCode, textOf(abroad.body).slice(0, 600)).toBe(303);
-    expect((await usersWithEmail(email))[0]!.postal_code).toBe('1000');
+    expect((await usersWithEmail(email))[0]).toMatchObject({ postal_code: '1000', country: 'Belgique' });
+  });
+
+  it('refuses a French postal code that is not 5 digits, keeping what was typed; abroad needs the country', async () => {
+    const account = await seedAccount(t.db, t.config);
+    const c = visitor();
+    const ticket = ticketOf(await step1(c, account.reference, account.accessCode));
+    for (const postalCode of ['3800', 'ABCDE', '2A004']) {
+      const email = newEmail();
+      const res = await step2(c, ticket, profile({ email, postalCode, city: 'Grenoble', country: 'France' }));
+      expect(res.statusCode).toBe(400);
+      expect(textOf(res.body)).toContain('Saisissez un code postal valide : 5 chiffres en France');
+      expect(res.body).toContain(`value="${postalCode}"`);
+      expect(res.body).toContain('value="Grenoble"');
+      expect(res.body).toContain(`value="${email}"`);
+      expect(await usersWithEmail(email)).toHaveLength(0);
+    }
+    const email = newEmail();
+    const uk = await step2(
+      c,
+      ticket,
+      profile({ email, postalCode: 'SW1A 1AA', city: 'London', country: 'Royaume-Uni' }),
+    );
+    expect(uk.statusCode, textOf(uk.body).slice(0, 600)).toBe(303);
+    expect((await usersWithEmail(email))[0]).toMatchObject({ postal_code: 'SW1A 1AA', country: 'Royaume-Uni' });
   });
 
   it('answers hostile input with French messages and escapes it in the form', async () => {

@@ -195,7 +195,9 @@ const line = (values: (string | number)[]) => values.map(cell).join(';');
 export function demoReferentielCsv(): string {
   // Palier creates the access codes: the demo file has no code_acces column. Its ledger comes
   // from the écritures file, so it needs no compte_comptable either.
-  const rows = [line(REFERENTIEL_COLUMNS.filter((c) => c !== 'code_acces' && c !== 'compte_comptable'))];
+  const rows = [
+    line(REFERENTIEL_COLUMNS.filter((c) => c !== 'code_acces' && c !== 'compte_comptable' && c !== 'pays')),
+  ];
   for (const a of ACCOUNTS) {
     const b = BUILDINGS[a.building];
     for (const l of a.lots) {

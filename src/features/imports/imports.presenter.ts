@@ -1,6 +1,8 @@
-import { formatDate } from '../../core/format.ts';
+import { formatDate, formatDateLong, todayInParis } from '../../core/format.ts';
+import type { AccountContactColumn } from '../accounts/accounts.repository.ts';
+import { COLUMN_LABELS } from '../accounts/accounts.presenter.ts';
 import type { FecSummary } from './fec.service.ts';
-import type { EcrituresSummary, ReferentielSummary } from './imports.service.ts';
+import type { EcrituresSummary, KeptClientChange, ReferentielSummary } from './imports.service.ts';
 
 const integer = new Intl.NumberFormat('fr-FR');
 
@@ -23,7 +25,39 @@ export function describeReferentielSummary(s: ReferentielSummary): string[] {
   if (s.codesCreated > 0) {
     lines.push('Pour imprimer les codes créés par Palier : npx palier codes export codes.csv');
   }
+  if (s.clientChangesTakenIn > 0) {
+    lines.push(
+      `Corrections faites par les clients et reprises dans ce fichier\u00a0: ${integer.format(s.clientChangesTakenIn)} (plus en attente).`,
+    );
+  }
+  if (s.keptClientChanges.length > 0) {
+    lines.push(
+      `Champs corrigés par les clients et pas encore repris par l’agence, laissés tels quels (${n(s.keptClientChanges.length, 'compte', 'comptes')})\u00a0:`,
+    );
+    for (const k of s.keptClientChanges) lines.push(`  ${describeKeptChange(k)}`);
+    lines.push(
+      'Pour les reporter dans le logiciel de l’agence puis les marquer traitées\u00a0: npx palier coordonnees export corrections.csv --marquer-traitees',
+    );
+  }
   return lines;
+}
+
+const FEMININE = new Set<AccountContactColumn>(['civility', 'address', 'city']);
+
+/** « Compte C0042 : téléphone, adresse laissés tels que le client les a corrigés (modification du 3 décembre 2026 en attente) » */
+export function describeKeptChange(k: KeptClientChange): string {
+  const names = k.fields.map((f) => COLUMN_LABELS[f].toLowerCase()).join(', ');
+  const feminine = k.fields.every((f) => FEMININE.has(f));
+  const agreement =
+    k.fields.length > 1
+      ? feminine
+        ? 'laissées telles que le client les a corrigées'
+        : 'laissés tels que le client les a corrigés'
+      : feminine
+        ? 'laissée telle que le client l’a corrigée'
+        : 'laissé tel que le client l’a corrigé';
+  const day = formatDateLong(todayInParis(new Date(k.changedAt)));
+  return `Compte ${k.reference}\u00a0: ${names} ${agreement} (modification du ${day} en attente)`;
 }
 
 export function describeEcrituresSummary(s: EcrituresSummary): string[] {

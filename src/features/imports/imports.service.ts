@@ -7,6 +7,13 @@ import { generateAccessCode, hashAccessCode } from '../../core/security/access-c
 import { decrypt, encrypt } from '../../core/security/tokens.ts';
 import type { Db } from '../../db/db.ts';
 import type { BuildingsTable, ClientAccountsTable, LotsTable, ManagersTable } from '../../db/schema.ts';
+import {
+  ACCOUNT_CONTACT_COLUMNS,
+  deletePendingFields,
+  pendingFieldsOfAccounts,
+  type AccountContactColumn,
+  type PendingField,
+} from '../accounts/accounts.repository.ts';
 import { parseEcritures } from './ecritures.ts';
 import * as repo from './imports.repository.ts';
 import {
@@ -44,6 +51,18 @@ export interface ReferentielSummary {
   codesCreated: number;
   /** Codes taken from the file's `code_acces`, new or replacing an older one. */
   codesImported: number;
+  /** Accounts whose fields corrected by the client were left alone, awaiting the agency. */
+  keptClientChanges: KeptClientChange[];
+  /** Pending client corrections the file now carries: no longer pending. */
+  clientChangesTakenIn: number;
+}
+
+/** Fields of one account the import left as the client corrected them. */
+export interface KeptClientChange {
+  reference: string;
+  fields: AccountContactColumn[];
+  /** The latest of their corrections (ISO instant). */
+  changedAt: string;
 }
 
 export interface EcrituresSummary {
@@ -149,6 +168,8 @@ function emptySummary(file: ParsedReferentiel): ReferentielSummary {
     linksRemoved: 0,
     codesCreated: 0,
     codesImported: 0,
+    keptClientChanges: [],
+    clientChangesTakenIn: 0,
   };
 }
 
@@ -269,6 +290,10 @@ async function upsertAccounts(run: ReferentielRun, parents: ParentIds): Promise<
   const stored = new Map(
     (await repo.listAccountsByReference(run.trx, [...run.file.accounts.keys()])).map((a) => [a.reference, a]),
   );
+  const pending = await pendingFieldsByAccount(
+    run,
+    [...stored.values()].map((s) => s.id),
+  );
   const created: repo.NewAccountRow[] = [];
   for (const a of run.file.accounts.values()) {
     const s = stored.get(a.reference);
@@ -277,7 +302,7 @@ async function upsertAccounts(run: ReferentielRun, parents: ParentIds): Promise<
       continue;
     }
     ids.set(a.reference, s.id);
-    if (await updateAccount(run, s, a, parents)) updated.add(s.id);
+    if (await updateAccount(run, s, a, parents, pending.get(s.id) ?? [])) updated.add(s.id);
   }
   for (const r of await repo.insertAccounts(run.trx, created)) ids.set(r.reference, r.id);
   run.summary.accountsCreated = created.length;
@@ -298,6 +323,7 @@ function newAccount(run: ReferentielRun, a: ParsedAccount, parents: ParentIds): 
     address: a.address,
     postal_code: a.postalCode,
     city: a.city,
+    country: a.country,
     council_role: a.councilRole,
     ledger_account: a.ledgerAccount,
     ...accessCodeFields(run, a, null),
@@ -312,9 +338,12 @@ async function updateAccount(
   stored: Selectable<ClientAccountsTable>,
   a: ParsedAccount,
   parents: ParentIds,
+  pending: PendingField[],
 ): Promise<boolean> {
+  const wanted = accountFields(run, a, parents);
+  await keepPendingFields(run, stored.reference, wanted, pending);
   const patch = {
-    ...changes(stored, accountFields(run, a, parents)),
+    ...changes(stored, wanted),
     ...accessCodeFields(run, a, stored.access_code_hash),
   };
   if (isEmpty(patch)) return false;
@@ -336,12 +365,61 @@ function accountFields(run: ReferentielRun, a: ParsedAccount, parents: ParentIds
     ...(has('adresse') && { address: a.address }),
     ...(has('code_postal') && { postal_code: a.postalCode }),
     ...(has('ville') && { city: a.city }),
+    ...(has('pays') && { country: a.country }),
     ...(has('immeuble_code') && { building_id: a.buildingCode ? parents.buildings.get(a.buildingCode)! : null }),
     ...(has('gestionnaire_email') && { manager_id: a.managerEmail ? parents.managers.get(a.managerEmail)! : null }),
     ...(has('compte_comptable') && { ledger_account: a.ledgerAccount }),
     // Only co-owners sit on the council, even when the file has no conseil_syndical column.
     ...(has('conseil_syndical') || a.kind !== 'coproprietaire' ? { council_role: a.councilRole } : {}),
   };
+}
+
+// ---- Client corrections awaiting the agency
+
+async function pendingFieldsByAccount(run: ReferentielRun, accountIds: number[]): Promise<Map<number, PendingField[]>> {
+  const out = new Map<number, PendingField[]>();
+  for (const p of await pendingFieldsOfAccounts(run.trx, accountIds)) {
+    out.set(p.account_id, [...(out.get(p.account_id) ?? []), p]);
+  }
+  return out;
+}
+
+/**
+ * A field the client corrected stays as the client left it until the agency takes the
+ * correction in: removed from `wanted` unless the file brings the client's value, which
+ * shows the agency has carried it into its software (then it is no longer pending).
+ */
+async function keepPendingFields(
+  run: ReferentielRun,
+  reference: string,
+  wanted: Updateable<ClientAccountsTable>,
+  pending: PendingField[],
+): Promise<void> {
+  const kept: PendingField[] = [];
+  const takenIn: PendingField[] = [];
+  const fields = wanted as Record<string, unknown>;
+  for (const p of pending) {
+    // A column absent from the file changes nothing: the correction simply stays pending.
+    if (!(p.field in fields)) continue;
+    if (((fields[p.field] as string | null) ?? '') === (p.new_value ?? '')) takenIn.push(p);
+    else {
+      delete fields[p.field];
+      kept.push(p);
+    }
+  }
+  if (takenIn.length > 0) {
+    run.summary.clientChangesTakenIn += await deletePendingFields(
+      run.trx,
+      takenIn.map((p) => ({ account_id: p.account_id, field: p.field })),
+    );
+  }
+  if (kept.length > 0) {
+    run.summary.keptClientChanges.push({
+      reference,
+      fields: ACCOUNT_CONTACT_COLUMNS.filter((c) => kept.some((p) => p.field === c)),
+      changedAt: kept.map((p) => p.changed_at).reduce((a, b) => (a > b ? a : b)),
+    });
+  }
 }
 
 // ---- Codes d'accès

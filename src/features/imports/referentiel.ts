@@ -5,6 +5,7 @@ import {
   normalizeAccessCode,
 } from '../../core/security/access-code.ts';
 import { normalizeBic, normalizeIban } from '../agency/agency.service.ts';
+import { normalizeCountry } from '../accounts/coordinates.schemas.ts';
 import { readCsv, type CsvRow } from './csv.ts';
 import { Columns, fold, isValidEmail } from './fields.ts';
 import { IssueCollector } from './import-error.ts';
@@ -56,6 +57,7 @@ export const REFERENTIEL_COLUMNS = [
   'gestionnaire_email',
   'gestionnaire_telephone',
   'compte_comptable',
+  'pays',
 ] as const;
 export type ReferentielColumn = (typeof REFERENTIEL_COLUMNS)[number];
 
@@ -75,6 +77,7 @@ export const ACCOUNT_COLUMNS = [
   'gestionnaire_email',
   'code_acces',
   'compte_comptable',
+  'pays',
 ] as const satisfies readonly ReferentielColumn[];
 type AccountColumn = (typeof ACCOUNT_COLUMNS)[number];
 
@@ -110,6 +113,8 @@ export interface ParsedAccount {
   address: string | null;
   postalCode: string | null;
   city: string | null;
+  /** Null for France (empty or « France » in the file). */
+  country: string | null;
   buildingCode: string | null;
   managerEmail: string | null;
   councilRole: CouncilRole | null;
@@ -457,6 +462,7 @@ function parsedAccount(row: Row, fields: RowFields): ParsedAccount {
     address: row.get('adresse') || null,
     postalCode: row.get('code_postal') || null,
     city: row.get('ville') || null,
+    country: normalizeCountry(row.get('pays')) || null,
     buildingCode: fields.buildingCode || null,
     managerEmail: fields.managerEmail || null,
     councilRole: fields.councilRole,

@@ -3,7 +3,7 @@ import type { UsersTable } from '../../db/schema.ts';
 
 export type UserDetails = Pick<
   UsersTable,
-  'civility' | 'last_name' | 'first_name' | 'phone' | 'address' | 'postal_code' | 'city'
+  'civility' | 'last_name' | 'first_name' | 'phone' | 'address' | 'postal_code' | 'city' | 'country'
 >;
 
 export async function updateUserDetails(

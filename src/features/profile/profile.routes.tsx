@@ -16,7 +16,16 @@ import {
 } from './profile.service.ts';
 import { ProfilePage, type ProfileDetails } from './profile.views.tsx';
 
-const DETAIL_FIELDS = ['civility', 'lastName', 'firstName', 'phone', 'address', 'postalCode', 'city'] as const;
+const DETAIL_FIELDS = [
+  'civility',
+  'lastName',
+  'firstName',
+  'phone',
+  'address',
+  'postalCode',
+  'city',
+  'country',
+] as const;
 
 export async function profileRoutes(app: FastifyInstance) {
   /**
@@ -38,6 +47,7 @@ export async function profileRoutes(app: FastifyInstance) {
       address: user.address,
       postalCode: user.postal_code,
       city: user.city,
+      country: user.country,
     };
     return renderPage(
       req,

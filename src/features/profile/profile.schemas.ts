@@ -1,23 +1,28 @@
 import { z } from 'zod';
 import {
   civilityField,
+  countryField,
   emailAddressField,
   phoneField,
   postalCodeField,
   requiredText,
+  withPostalCodeRule,
 } from '../accounts/coordinates.schemas.ts';
 
 /** The person's own details: every field filled, as when the space was created. */
 export function profileSchema(currentCivility: string | null) {
-  return z.object({
-    civility: civilityField(currentCivility, true),
-    lastName: requiredText('Saisissez votre nom.', 100, 'Le nom doit contenir au plus 100 caractères.'),
-    firstName: requiredText('Saisissez votre prénom.', 100, 'Le prénom doit contenir au plus 100 caractères.'),
-    phone: phoneField(true),
-    address: requiredText('Saisissez votre adresse.', 200, 'L’adresse doit contenir au plus 200 caractères.'),
-    postalCode: postalCodeField(true),
-    city: requiredText('Saisissez votre ville.', 100, 'La ville doit contenir au plus 100 caractères.'),
-  });
+  return withPostalCodeRule(
+    z.object({
+      civility: civilityField(currentCivility, true),
+      lastName: requiredText('Saisissez votre nom.', 100, 'Le nom doit contenir au plus 100 caractères.'),
+      firstName: requiredText('Saisissez votre prénom.', 100, 'Le prénom doit contenir au plus 100 caractères.'),
+      phone: phoneField(true),
+      address: requiredText('Saisissez votre adresse.', 200, 'L’adresse doit contenir au plus 200 caractères.'),
+      postalCode: postalCodeField(true),
+      city: requiredText('Saisissez votre ville.', 100, 'La ville doit contenir au plus 100 caractères.'),
+      country: countryField(),
+    }),
+  );
 }
 
 export type ProfileInput = z.infer<ReturnType<typeof profileSchema>>;
@@ -46,6 +51,7 @@ export const PROFILE_LABELS: Record<string, string> = {
   address: 'Adresse',
   postalCode: 'Code postal',
   city: 'Ville',
+  country: 'Pays',
   newEmail: 'Nouvelle adresse email',
   emailPassword: 'Mot de passe actuel',
   currentPassword: 'Mot de passe actuel',

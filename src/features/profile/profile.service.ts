@@ -86,6 +86,7 @@ const DETAIL_COLUMNS: Record<keyof ProfileInput, keyof UserDetails> = {
   address: 'address',
   postalCode: 'postal_code',
   city: 'city',
+  country: 'country',
 };
 
 /** Saves the person's own details; returns the columns that changed (none: nothing written). */

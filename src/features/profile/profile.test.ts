@@ -127,6 +127,33 @@ describe.each(dialects)('Profil (%s)', (dialect) => {
     expect(await userRow(user.id)).toMatchObject({ last_name: 'MARTIN', phone: null, address: null });
   });
 
+  it('validates the postal code by country, keeping what was typed on refusal', async () => {
+    const { user, client } = await person();
+    for (const postalCode of ['3800', 'ABCDE']) {
+      const res = await client.submit('/profil', details({ postalCode, city: 'Grenoble', country: 'France' }));
+      expect(res.statusCode).toBe(400);
+      expect(textOf(res.body)).toContain('Saisissez un code postal valide : 5 chiffres en France');
+      expect(res.body).toContain(`value="${postalCode}"`);
+      expect(res.body).toContain('value="MARTIN"');
+      expect(await userRow(user.id)).toMatchObject({ postal_code: null });
+    }
+    const abroad = await client.submit(
+      '/profil',
+      details({ postalCode: 'SW1A', city: 'London', country: 'Royaume-Uni' }),
+    );
+    expect(abroad.statusCode).toBe(303);
+    expect(await userRow(user.id)).toMatchObject({ postal_code: 'SW1A', country: 'Royaume-Uni' });
+    const page = await client.get('/profil');
+    expect(page.body).toContain('value="Royaume-Uni"');
+    const bad = await client.submit(
+      '/profil',
+      details({ postalCode: 'SW1A 1AA!', city: 'London', country: 'Royaume-Uni' }),
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(textOf(bad.body)).toContain('3 à 10 lettres, chiffres, espaces ou tirets');
+    expect(bad.body).toContain('value="Royaume-Uni"');
+  });
+
   it('changes the email only once the link sent to the new address is followed', async () => {
     const { user, client } = await person();
     const newEmail = `nouvelle-${dialect}-${user.id}@exemple.test`;

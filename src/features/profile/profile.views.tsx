@@ -15,6 +15,7 @@ export interface ProfileDetails {
   address: string | null;
   postalCode: string | null;
   city: string | null;
+  country: string | null;
 }
 
 /** Both changes below are confirmed with the current password. */
