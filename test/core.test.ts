@@ -150,7 +150,7 @@ describe.each(dialects)('core HTTP behaviour (%s)', (dialect) => {
     t.clock.advance(121 * 60_000);
     const idle = await client.get('/profil');
     expect(idle.statusCode).toBe(303);
-    expect(idle.headers.location).toBe('/');
+    expect(idle.headers.location).toBe('/?retour=%2Fprofil');
 
     const busy = new TestClient(t.app);
     await busy.submit('/', { email: user.email, password: user.password }, '/connexion');

@@ -459,7 +459,9 @@ describe.skipIf(skip)('the deployment guide’s nginx in front of two Palier ins
     await clickAndLoad(page, page.getByRole('button', { name: 'Valider' }));
 
     // Home with the balance.
-    expect(await page.getByRole('status').innerText()).toContain('Votre compte est désormais créé !');
+    expect((await page.getByRole('status').innerText()).replace(/[\u00a0\u202f]/g, ' ')).toContain(
+      'Votre compte est désormais créé !',
+    );
     expect(await heading()).toBe('Bienvenue, Claire MARTIN');
     expect(await mainText(page)).toContain('-1 378,20 €');
     expect(page.url()).toBe(`${base}/accueil`);
@@ -481,7 +483,9 @@ describe.skipIf(skip)('the deployment guide’s nginx in front of two Palier ins
 
     // Déconnexion, then Se connecter.
     await clickAndLoad(page, page.getByRole('button', { name: 'Déconnexion' }));
-    expect(await page.getByRole('status').innerText()).toContain('Vous êtes déconnecté');
+    expect((await page.getByRole('status').innerText()).replace(/[\u00a0\u202f]/g, ' ')).toContain(
+      'Vous êtes déconnecté',
+    );
     await page.getByLabel('Email').fill(CLIENT_EMAIL);
     await page.getByLabel('Mot de passe').fill(PERSONAL_PASSWORD);
     await clickAndLoad(page, page.getByRole('button', { name: 'Se connecter' }));
@@ -502,7 +506,9 @@ describe.skipIf(skip)('the deployment guide’s nginx in front of two Palier ins
     await page.getByLabel(/^Nouveau mot de passe/).fill(NEW_PASSWORD);
     await page.getByLabel(/^Confirmer le mot de passe/).fill(NEW_PASSWORD);
     await clickAndLoad(page, page.getByRole('button', { name: 'Valider' }));
-    expect(await page.getByRole('status').innerText()).toContain('Votre mot de passe a été modifié');
+    expect((await page.getByRole('status').innerText()).replace(/[\u00a0\u202f]/g, ' ')).toContain(
+      'Votre mot de passe a été modifié',
+    );
 
     // Logged in with the new password.
     await page.getByLabel('Email').fill(CLIENT_EMAIL);

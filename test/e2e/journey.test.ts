@@ -224,7 +224,9 @@ describe.skipIf(noBrowser)('a new client’s journey in a browser without JavaSc
     await clickAndLoad(page, page.getByRole('button', { name: 'Valider' }));
 
     // Step 5 — logged in, on the home page, with the guide's balance.
-    expect(await page.getByRole('status').innerText()).toContain('Votre compte est désormais créé !');
+    expect((await page.getByRole('status').innerText()).replace(/[\u00a0\u202f]/g, ' ')).toContain(
+      'Votre compte est désormais créé !',
+    );
     expect(await heading()).toBe('Bienvenue, Paul DURAND');
     let home = await mainText(page);
     expect(home).toContain('4 pièces (Lot 0006) - Appartement');

@@ -53,6 +53,35 @@ export async function renderPage(
     .send(`<!doctype html>${renderToString(view(ctx))}`);
 }
 
+/** Where a view asks renderPageWithSlot to put a large fragment made beforehand. */
+export const PAGE_SLOT = '<!--palier:slot-->';
+
+/**
+ * Renders a page around a large fragment already encoded (a long statement's rows, kept in
+ * memory): the page is rendered with PAGE_SLOT where the fragment goes, and the bytes are
+ * joined, so the fragment is neither rebuilt nor encoded again for each request.
+ */
+export async function renderPageWithSlot(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  view: (ctx: PageContext) => VNode,
+  slot: Buffer,
+  status = 200,
+): Promise<FastifyReply> {
+  const ctx = await pageContext(req, reply);
+  const html = `<!doctype html>${renderToString(view(ctx))}`;
+  const at = html.indexOf(PAGE_SLOT);
+  const body =
+    at < 0
+      ? Buffer.from(html)
+      : Buffer.concat([Buffer.from(html.slice(0, at)), slot, Buffer.from(html.slice(at + PAGE_SLOT.length))]);
+  return reply
+    .status(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(body);
+}
+
 /** Turns a zod error into one French message per field. */
 export function fieldErrors(issues: { path: PropertyKey[]; message: string }[]): Record<string, string> {
   const out: Record<string, string> = {};

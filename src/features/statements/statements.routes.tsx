@@ -6,7 +6,7 @@ import { paymentLimitCents } from '../../core/agency/agency.repository.ts';
 import { AppError, notFound } from '../../core/errors.ts';
 import { formatDate, todayInParis } from '../../core/format.ts';
 import { bodyField, idParam, queryField, queryInput, routeParams } from '../../core/http/input.ts';
-import { fieldErrors, renderPage } from '../../core/http/render.ts';
+import { PAGE_SLOT, fieldErrors, renderPage, renderPageWithSlot } from '../../core/http/render.ts';
 import { requireUser } from '../../core/http/session.ts';
 import { loadAccount } from '../accounts/accounts.service.ts';
 import { parseEuros } from '../agency/agency.service.ts';
@@ -16,7 +16,7 @@ import { presentStatement, presentStatementHeader, statementCsv, statementFileNa
 import { periodSchema } from './statements.schemas.ts';
 import { lotLines, statementPdf } from './statements.pdf.ts';
 import { accountStatement, paymentOf, statementDocument } from './statements.service.ts';
-import { CardResultPage, PaymentPage, StatementPage } from './statements.views.tsx';
+import { CardResultPage, PaymentPage, StatementPage, statementBodyBytes } from './statements.views.tsx';
 
 const accountParams = z.object({ id: idParam });
 const cardResultParams = z.object({ id: idParam, reference: z.string().regex(/^PL[A-Z0-9]{8}$/) });
@@ -62,16 +62,22 @@ export async function statementRoutes(app: FastifyInstance) {
     const header = presentStatementHeader(context.account, context.building);
     const view = presentStatement(header, period, statement);
     const pending = presentUnreconciled(unreconciled);
-    return renderPage(req, reply, (ctx) => (
-      <StatementPage
-        ctx={ctx}
-        account={header}
-        du={period.du ?? ''}
-        au={period.au ?? ''}
-        statement={view}
-        pending={pending}
-      />
-    ));
+    return renderPageWithSlot(
+      req,
+      reply,
+      (ctx) => (
+        <StatementPage
+          ctx={ctx}
+          account={header}
+          du={period.du ?? ''}
+          au={period.au ?? ''}
+          statement={view}
+          pending={pending}
+          bodySlot={PAGE_SLOT}
+        />
+      ),
+      statementBodyBytes(view),
+    );
   });
 
   app.get('/comptes/:id/extrait.csv', { preHandler: requireUser }, async (req, reply) => {

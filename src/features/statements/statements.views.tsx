@@ -76,6 +76,17 @@ function amountCellHtml(amount: string, kind: 'debit' | 'credit'): string {
 
 // Rows are immutable once presented (see presentStatement): their HTML is written once.
 const rowsHtml = new WeakMap<StatementView['rows'], string>();
+const bodyBytes = new WeakMap<StatementView['rows'], Buffer>();
+
+/** The table body as UTF-8 bytes, made once per presented statement (the opening row comes with its rows). */
+export function statementBodyBytes(s: Pick<StatementView, 'opening' | 'rows'>): Buffer {
+  let bytes = bodyBytes.get(s.rows);
+  if (!bytes) {
+    bytes = Buffer.from(statementBodyHtml(s));
+    bodyBytes.set(s.rows, bytes);
+  }
+  return bytes;
+}
 
 /** The rows of the table body (opening balance, then the lines), as escaped HTML. */
 export function statementBodyHtml(s: Pick<StatementView, 'opening' | 'rows'>): string {
@@ -104,9 +115,11 @@ export interface StatementPageProps {
   statement?: StatementView;
   /** Confirmed online payments the ledger does not show yet. */
   pending?: PendingPaymentView[];
+  /** The table body is left as this marker, for the route to put in the rows it keeps encoded. */
+  bodySlot?: string;
 }
 
-export function StatementPage({ ctx, account, du, au, errors, statement, pending }: StatementPageProps) {
+export function StatementPage({ ctx, account, du, au, errors, statement, pending, bodySlot }: StatementPageProps) {
   return (
     <Layout ctx={ctx} title={`Extrait de compte N° ${account.reference}`}>
       <h1>Extrait de compte</h1>
@@ -142,7 +155,7 @@ export function StatementPage({ ctx, account, du, au, errors, statement, pending
         </fieldset>
       </form>
       {pending && pending.length > 0 ? <PendingPayments list={pending} /> : null}
-      {statement ? <StatementTable s={statement} /> : null}
+      {statement ? <StatementTable s={statement} bodySlot={bodySlot} /> : null}
       <BackLink href="/accueil" />
     </Layout>
   );
@@ -167,7 +180,7 @@ function PendingPayments({ list }: { list: PendingPaymentView[] }) {
   );
 }
 
-function StatementTable({ s }: { s: StatementView }) {
+function StatementTable({ s, bodySlot }: { s: StatementView; bodySlot?: string }) {
   return (
     <>
       <ul class="actions print-hide">
@@ -213,7 +226,7 @@ function StatementTable({ s }: { s: StatementView }) {
             </tr>
           </thead>
           {/* Rows written by statementBodyHtml, where every value is escaped. */}
-          <tbody dangerouslySetInnerHTML={{ __html: statementBodyHtml(s) }} />
+          <tbody dangerouslySetInnerHTML={{ __html: bodySlot ?? statementBodyHtml(s) }} />
           <tfoot>
             <tr>
               <th scope="row" colSpan={2}>
