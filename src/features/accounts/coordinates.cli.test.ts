@@ -137,6 +137,6 @@ describe('palier coordonnees export', () => {
 
     const usage = await run(['coordonnees', 'importer', file], env);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('attendu « coordonnees export FICHIER [--marquer-traitees] »');
+    expect(usage.stderr).toContain('commande inconnue');
   }, 60_000);
 });
