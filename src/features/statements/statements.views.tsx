@@ -122,6 +122,8 @@ export interface StatementPageProps {
 export function StatementPage({ ctx, account, du, au, errors, statement, pending, bodySlot }: StatementPageProps) {
   return (
     <Layout ctx={ctx} title={`Extrait de compte N° ${account.reference}`}>
+      {/* Where every account page has it: above the title. */}
+      <BackLink href="/accueil" />
       <h1>Extrait de compte</h1>
       <ErrorSummary errors={errors ?? {}} labels={{ du: 'Du', au: 'Au' }} />
       <AccountHeader account={account} />
@@ -156,7 +158,6 @@ export function StatementPage({ ctx, account, du, au, errors, statement, pending
       </form>
       {pending && pending.length > 0 ? <PendingPayments list={pending} /> : null}
       {statement ? <StatementTable s={statement} bodySlot={bodySlot} /> : null}
-      <BackLink href="/accueil" />
     </Layout>
   );
 }
@@ -262,6 +263,7 @@ export function PaymentPage({ ctx, view: v, qr }: { ctx: PageContext; view: Paym
   return (
     <Layout ctx={ctx} title={`Payer – compte N° ${v.account.reference}`}>
       <h1>Payer</h1>
+      <BackLink href="/accueil" />
       <ErrorSummary
         errors={v.amount.error ? { montant: v.amount.error } : {}}
         labels={{ montant: 'Montant à payer' }}
@@ -303,8 +305,6 @@ export function PaymentPage({ ctx, view: v, qr }: { ctx: PageContext; view: Paym
       </section>
 
       {v.due ? <PaymentMethods ctx={ctx} view={v} qr={qr} /> : null}
-
-      <BackLink href="/accueil" />
     </Layout>
   );
 }
@@ -430,6 +430,7 @@ export function CardResultPage({ ctx, view: v }: { ctx: PageContext; view: CardR
     <Layout ctx={ctx} title={`${v.title} – compte N° ${v.account.reference}`}>
       <h1>{v.title}</h1>
       <AccountHeader account={v.account} />
+      <BackLink href="/accueil" />
       <section class={`card payment-result payment-${v.status}`} aria-labelledby="etat">
         <h2 id="etat" class="visually-hidden">
           État du paiement
@@ -465,7 +466,6 @@ export function CardResultPage({ ctx, view: v }: { ctx: PageContext; view: CardR
           </li>
         </ul>
       </section>
-      <BackLink href="/accueil" />
     </Layout>
   );
 }
