@@ -8,7 +8,7 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { agencyIdentity } from './core/agency/agency.ts';
-import { createStripePayments } from './adapters/payments/card-payments.ts';
+import { checkoutOrigins, createStripePayments } from './adapters/payments/card-payments.ts';
 import { createStorage } from './adapters/storage/storage.ts';
 import type { AppDeps } from './core/http/deps.ts';
 import { clientErrorPage, frameworkErrorPage, registerErrorPages } from './core/http/error-pages.tsx';
@@ -60,7 +60,9 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
         imgSrc: ["'self'", 'data:'],
         styleSrc: ["'self'"],
         scriptSrc: ["'self'"],
-        formAction: ["'self'"],
+        // The card form's 303 goes to the provider's checkout page: without its origin here,
+        // browsers block the redirect and card payment never starts.
+        formAction: ["'self'", ...(deps.config.stripe ? checkoutOrigins(deps.config.stripe) : [])],
         frameAncestors: ["'none'"],
         upgradeInsecureRequests: deps.config.secureCookies ? [] : null,
       },

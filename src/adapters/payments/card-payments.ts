@@ -40,6 +40,17 @@ export interface StripeSettings {
   apiBase: string | null;
 }
 
+/**
+ * Where the hosted checkout pages live. The « Payer par carte » form's answer redirects there,
+ * and browsers hold that redirect to the page's CSP form-action: these origins must be allowed.
+ * With another API address (a local stand-in in tests), its checkout pages are served from it.
+ */
+export function checkoutOrigins(settings: StripeSettings): string[] {
+  const origins = ['https://checkout.stripe.com'];
+  if (settings.apiBase) origins.push(new URL(settings.apiBase).origin);
+  return origins;
+}
+
 export function createStripePayments(settings: StripeSettings): CardPayments {
   const base = settings.apiBase ? new URL(settings.apiBase) : null;
   const stripe = new Stripe(settings.secretKey, {
