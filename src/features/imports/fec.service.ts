@@ -119,7 +119,12 @@ class Spool {
   static create(): Spool {
     const dir = mkdtempSync(path.join(tmpdir(), 'palier-fec-'));
     const file = path.join(dir, 'lignes.tsv');
-    return new Spool(dir, file, createWriteStream(file, { mode: 0o600 }));
+    const out = createWriteStream(file, { mode: 0o600 });
+    // Writing errors reach close() and flush() through `once`, which rejects on 'error'. A
+    // file refused early is removed while the stream may still be opening: that late
+    // ENOENT has nobody left to tell, and must not surface as an unhandled error.
+    out.on('error', () => {});
+    return new Spool(dir, file, out);
   }
 
   /** A promise only when the buffer is written out, so most lines cost no await. */
