@@ -38,6 +38,15 @@ export default {
       to: { path: BOOT_FILES },
     },
     {
+      name: 'core-not-to-adapters',
+      severity: 'error',
+      comment:
+        'src/core/ must not import src/adapters/ (not even a type): the composition root wires the adapters ' +
+        'in (see the AppDeps augmentation in src/app.ts). Describe what the core needs as its own interface.',
+      from: { path: '^src/core/', pathNot: TESTS },
+      to: { path: '^src/adapters/' },
+    },
+    {
       name: 'features-not-to-boot-files',
       severity: 'error',
       comment:

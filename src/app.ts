@@ -8,8 +8,8 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { agencyIdentity } from './core/agency/agency.ts';
-import { checkoutOrigins, createStripePayments } from './adapters/payments/card-payments.ts';
-import { createStorage } from './adapters/storage/storage.ts';
+import { checkoutOrigins, createStripePayments, type CardPayments } from './adapters/payments/card-payments.ts';
+import { createStorage, type Storage } from './adapters/storage/storage.ts';
 import type { AppDeps } from './core/http/deps.ts';
 import { clientErrorPage, frameworkErrorPage, registerErrorPages } from './core/http/error-pages.tsx';
 import { readFlash } from './core/http/render.ts';
@@ -27,6 +27,16 @@ import { profileRoutes } from './features/profile/profile.routes.tsx';
 import { statementRoutes } from './features/statements/statements.routes.tsx';
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'public');
+
+// The adapters the composition root wires into every request's reach (see core/http/deps.ts).
+declare module './core/http/deps.ts' {
+  interface AppDeps {
+    /** Stored files (the logo, documents); by default the local folder or bucket the configuration names. */
+    storage?: Storage;
+    /** Card payments (Stripe Checkout); null when the configuration has no keys: no card option. */
+    cardPayments?: CardPayments | null;
+  }
+}
 
 export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
   const app = Fastify({

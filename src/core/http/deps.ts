@@ -1,5 +1,3 @@
-import type { CardPayments } from '../../adapters/payments/card-payments.ts';
-import type { Storage } from '../../adapters/storage/storage.ts';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/db.ts';
 import type { AgencyIdentity } from '../agency/agency.ts';
@@ -7,6 +5,8 @@ import type { AgencyIdentity } from '../agency/agency.ts';
 /**
  * Everything a feature needs from the outside world, passed to buildApp. No mailer: features
  * write mails to the outbox in their transaction, and only the worker holds the transport.
+ * The core knows no adapter: the composition root (src/app.ts) adds the adapters it wires
+ * (file storage, card payments) to this interface.
  */
 export interface AppDeps {
   config: Config;
@@ -15,10 +15,6 @@ export interface AppDeps {
   now?: () => Date;
   /** The agency's identity kept in memory; one per process by default. */
   agency?: AgencyIdentity;
-  /** Stored files (the logo); by default the local folder the configuration names. */
-  storage?: Storage;
-  /** Card payments (Stripe Checkout); null when the configuration has no keys: no card option. */
-  cardPayments?: CardPayments | null;
 }
 
 declare module 'fastify' {
