@@ -49,8 +49,12 @@ export const NEUTRAL_AGENCY_NAME = 'Votre espace client';
 
 export async function getAgency(db: Db): Promise<Agency> {
   const rows = await db.selectFrom('settings').select(['key', 'value']).where('key', 'like', 'agency.%').execute();
-  const map = new Map(rows.map((r) => [r.key.slice('agency.'.length), r.value]));
-  const get = (k: AgencyKey) => map.get(k) || null;
+  return agencyFrom(new Map(rows.map((r) => [r.key.slice('agency.'.length), r.value])));
+}
+
+/** The identity the stored settings describe (`agence` keys without their prefix); empty values count as unset. */
+export function agencyFrom(settings: ReadonlyMap<string, string>): Agency {
+  const get = (k: AgencyKey) => settings.get(k) || null;
   return {
     name: get('name') ?? NEUTRAL_AGENCY_NAME,
     tagline: get('tagline'),
@@ -63,9 +67,12 @@ export async function getAgency(db: Db): Promise<Agency> {
     bic: get('bic'),
     paymentLimit: get('paymentLimit'),
     color: get('color'),
-    configured: map.has('name'),
+    configured: settings.has('name'),
   };
 }
+
+/** What pages show before `palier agence` has run, or when the settings cannot be read. */
+export const NEUTRAL_AGENCY: Agency = agencyFrom(new Map());
 
 const VERSION_KEY = 'agency_version';
 

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { renderToString } from 'preact-render-to-string';
-import { NEUTRAL_AGENCY_NAME, type Agency } from '../agency/agency.repository.ts';
+import { NEUTRAL_AGENCY, type Agency } from '../agency/agency.repository.ts';
 import { AppError } from '../errors.ts';
 import { maskUrl } from '../logging.ts';
 import { Layout } from '../views/layout.tsx';
@@ -91,21 +91,6 @@ const BARE_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
-};
-
-const NEUTRAL_AGENCY: Agency = {
-  name: NEUTRAL_AGENCY_NAME,
-  tagline: null,
-  address: null,
-  phone: null,
-  email: null,
-  website: null,
-  logo: null,
-  iban: null,
-  bic: null,
-  paymentLimit: null,
-  color: null,
-  configured: false,
 };
 
 /**

@@ -46,25 +46,6 @@ export function accountsByReferences(db: Q, references: string[]) {
     .execute();
 }
 
-/** A held account as document policies see it, or undefined when this person does not hold it. */
-export function viewerAccount(db: Q, userId: number, accountId: number) {
-  return db
-    .selectFrom('client_accounts')
-    .innerJoin('user_accounts', 'user_accounts.account_id', 'client_accounts.id')
-    .leftJoin('buildings', 'buildings.id', 'client_accounts.building_id')
-    .select([
-      'client_accounts.id',
-      'client_accounts.kind',
-      'client_accounts.reference',
-      'client_accounts.building_id',
-      'client_accounts.council_role',
-      'buildings.name as building_name',
-    ])
-    .where('user_accounts.user_id', '=', userId)
-    .where('client_accounts.id', '=', accountId)
-    .executeTakeFirst();
-}
-
 const LIST_COLUMNS = [
   'documents.id',
   'documents.scope',

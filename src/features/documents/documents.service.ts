@@ -1,3 +1,4 @@
+import { findAccountContext } from '../accounts/accounts.repository.ts';
 import type { Readable } from 'node:stream';
 import type { Storage, StoredFile } from '../../adapters/storage/storage.ts';
 import { auditOperation, securityEvent } from '../../core/audit.ts';
@@ -16,7 +17,6 @@ import {
   insertDocument,
   markRead,
   markWithdrawn,
-  viewerAccount,
 } from './documents.repository.ts';
 import { canSeeDocument, canSeeSpace, type DocumentViewer } from './documents.policies.ts';
 import { judgeDocument, sanitizeOriginalName } from './files.ts';
@@ -288,8 +288,11 @@ export async function replaceDocument(
 
 /** The account a client looks through, for document policies; null when not held. */
 async function viewerOf(ctx: Ctx, accountId: number) {
-  const row = await viewerAccount(ctx.db, clientId(ctx), accountId);
-  return row ? { ...row, holds: true as const } : null;
+  // The same ownership query as every page about one account.
+  const row = await findAccountContext(ctx.db, clientId(ctx), accountId);
+  if (!row) return null;
+  const { id, kind, reference, building_id, council_role, building_name } = row;
+  return { id, kind, reference, building_id, council_role, building_name, holds: true as const };
 }
 
 async function denied(ctx: Ctx, details: Record<string, unknown>): Promise<never> {

@@ -2,6 +2,7 @@ import { h } from 'preact';
 import { renderToString } from 'preact-render-to-string';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { agencyFrom } from '../../core/agency/agency.repository.ts';
 import { formatMoney } from '../../core/format.ts';
 import type { PageContext } from '../../core/views/layout.tsx';
 import {
@@ -230,20 +231,7 @@ function preactRows(v: StatementView): string {
 }
 
 const ctx: PageContext = {
-  agency: {
-    name: 'Agence <Alpes> & fils',
-    tagline: null,
-    address: null,
-    phone: null,
-    email: null,
-    website: null,
-    logo: null,
-    iban: null,
-    bic: null,
-    paymentLimit: null,
-    color: null,
-    configured: true,
-  },
+  agency: agencyFrom(new Map([['name', 'Agence <Alpes> & fils']])),
   csrfToken: 'jeton',
   user: { firstName: 'Paul', lastName: 'DURAND' },
   flash: null,
