@@ -18,6 +18,7 @@ import * as addUserClosedAt from './migrations/202612030830_add-user-closed-at.t
 import * as createPendingContactFields from './migrations/202612030820_create-pending-contact-fields.ts';
 import * as addUserCountry from './migrations/202612030821_add-user-country.ts';
 import * as addAccountCountry from './migrations/202612030822_add-account-country.ts';
+import * as addClientDataVersion from './migrations/202612031000_add-client-data-version.ts';
 import type { Database as Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -44,6 +45,7 @@ const migrations: Record<string, Migration> = {
   '202612030821_add-user-country': addUserCountry,
   '202612030822_add-account-country': addAccountCountry,
   '202612030830_add-user-closed-at': addUserClosedAt,
+  '202612031000_add-client-data-version': addClientDataVersion,
 };
 
 class StaticProvider implements MigrationProvider {

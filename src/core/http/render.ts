@@ -82,6 +82,99 @@ export async function renderPageWithSlot(
     .send(body);
 }
 
+/**
+ * Where the CSRF token goes in a page kept in memory: letters and dashes only, so neither
+ * escaping nor French typography changes it, and a string no view writes.
+ */
+const CSRF_SLOT = 'palier-csrf-slot-7c1e9a4f';
+
+interface KeptPage {
+  stamp: readonly unknown[];
+  /** The page's bytes around each place of the CSRF token. */
+  parts: Buffer[];
+  bytes: number;
+}
+
+/**
+ * Rendered pages kept by one instance, least recently used first out beyond `maxBytes`.
+ * An entry serves only while its stamp (the versions of everything the page shows) is the
+ * same: a page is never served older than the data the request itself read.
+ */
+export class PageCache {
+  private readonly pages = new Map<string, KeptPage>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
+
+  get(key: string, stamp: readonly unknown[]): Buffer[] | undefined {
+    const page = this.pages.get(key);
+    if (!page) return undefined;
+    this.pages.delete(key);
+    if (page.stamp.length !== stamp.length || page.stamp.some((v, i) => v !== stamp[i])) {
+      this.bytes -= page.bytes;
+      return undefined;
+    }
+    this.pages.set(key, page);
+    return page.parts;
+  }
+
+  set(key: string, stamp: readonly unknown[], parts: Buffer[]): void {
+    const old = this.pages.get(key);
+    if (old) {
+      this.pages.delete(key);
+      this.bytes -= old.bytes;
+    }
+    const bytes = parts.reduce((n, p) => n + p.length, 0);
+    if (bytes > this.maxBytes) return;
+    this.pages.set(key, { stamp, parts, bytes });
+    this.bytes += bytes;
+    for (const [k, p] of this.pages) {
+      if (this.bytes <= this.maxBytes) break;
+      this.pages.delete(k);
+      this.bytes -= p.bytes;
+    }
+  }
+
+  get size(): number {
+    return this.pages.size;
+  }
+}
+
+/**
+ * Renders a page that depends only on what `stamp` versions, keeping its bytes in `cache`
+ * under `key`: the next request with the same stamp costs neither the data nor the
+ * rendering, only a new CSRF token. `load` gives the view and runs only when the page is not
+ * kept. The agency's identity, the person's name and the path are part of the stamp; a page
+ * with a flash message is rendered for the request alone.
+ */
+export async function renderKeptPage(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  kept: { cache: PageCache; key: string; stamp: readonly unknown[] },
+  load: () => Promise<(ctx: PageContext) => VNode>,
+): Promise<FastifyReply> {
+  if (req.flash) return renderPage(req, reply, await load());
+  const ctx = await pageContext(req, reply);
+  const stamp = [...kept.stamp, ctx.agency, ctx.path, ctx.user?.firstName, ctx.user?.lastName];
+  let parts = kept.cache.get(kept.key, stamp);
+  if (!parts) {
+    const view = await load();
+    const html = `<!doctype html>${renderToString(view({ ...ctx, csrfToken: CSRF_SLOT }))}`;
+    parts = html.split(CSRF_SLOT).map((p) => Buffer.from(p));
+    kept.cache.set(kept.key, stamp, parts);
+  }
+  const token = Buffer.from(escapeAttribute(ctx.csrfToken));
+  const chunks: Buffer[] = [];
+  parts.forEach((p, i) => (i === 0 ? chunks.push(p) : chunks.push(token, p)));
+  return reply
+    .status(200)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(Buffer.concat(chunks));
+}
+
+const escapeAttribute = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 /** Turns a zod error into one French message per field. */
 export function fieldErrors(issues: { path: PropertyKey[]; message: string }[]): Record<string, string> {
   const out: Record<string, string> = {};

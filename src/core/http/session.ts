@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createContext, type Actor, type Ctx } from '../context.ts';
 import { newToken, sha256 } from '../security/tokens.ts';
+import type { DataVersions } from '../versions.ts';
 import { deleteSession, findSession, insertSession, touchSession } from '../sessions/sessions.repository.ts';
 
 export interface SessionUser {
@@ -15,6 +16,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     user: SessionUser | null;
     sessionHash: string | null;
+    /** The versions of the data as the session lookup read them (signed-in requests only). */
+    dataVersions: DataVersions | null;
     /** The domain context of this request: what routes hand to services. */
     ctx: Ctx;
   }
@@ -51,6 +54,7 @@ async function sessionPlugin(app: FastifyInstance) {
   const cookieName = sessionCookieName(config.secureCookies);
   app.decorateRequest('user', null);
   app.decorateRequest('sessionHash', null);
+  app.decorateRequest('dataVersions', null);
   app.decorateRequest('ctx', null as unknown as Ctx);
 
   app.addHook('onRequest', async (req) => {
@@ -72,6 +76,7 @@ async function sessionPlugin(app: FastifyInstance) {
     }
     req.user = { id: row.user_id, email: row.email, firstName: row.first_name, lastName: row.last_name };
     req.sessionHash = hash;
+    req.dataVersions = { ledger: row.ledger_version, clientData: row.client_data_version };
     if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_EVERY_MS) await touchSession(db, hash, now);
   }
 }
@@ -104,6 +109,7 @@ export async function endSession(req: FastifyRequest, reply: FastifyReply): Prom
   if (req.sessionHash) await deleteSession(db, req.sessionHash);
   req.user = null;
   req.sessionHash = null;
+  req.dataVersions = null;
   refreshContext(req);
   reply.clearCookie(sessionCookieName(config.secureCookies), sessionCookieOptions(config.secureCookies));
 }

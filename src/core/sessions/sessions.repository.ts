@@ -1,4 +1,5 @@
 import type { Db } from '../../db/db.ts';
+import { CLIENT_DATA_VERSION_KEY, LEDGER_VERSION_KEY } from '../versions.ts';
 
 export interface SessionRow {
   user_id: number;
@@ -7,9 +8,14 @@ export interface SessionRow {
   email: string;
   first_name: string;
   last_name: string;
+  ledger_version: string | null;
+  client_data_version: string | null;
 }
 
-/** The session of a cookie, with what every page shows of its person: one query per request. */
+/**
+ * The session of a cookie, with what every page shows of its person and the versions of the
+ * data pages are kept in memory by: one query per request.
+ */
 export function findSession(db: Db, idHash: string): Promise<SessionRow | undefined> {
   return db
     .selectFrom('sessions')
@@ -21,6 +27,9 @@ export function findSession(db: Db, idHash: string): Promise<SessionRow | undefi
       'users.email',
       'users.first_name',
       'users.last_name',
+      (eb) => eb.selectFrom('settings').select('value').where('key', '=', LEDGER_VERSION_KEY).as('ledger_version'),
+      (eb) =>
+        eb.selectFrom('settings').select('value').where('key', '=', CLIENT_DATA_VERSION_KEY).as('client_data_version'),
     ])
     .where('sessions.id_hash', '=', idHash)
     .executeTakeFirst();

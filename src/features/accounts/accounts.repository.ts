@@ -1,7 +1,7 @@
 import { PostgresAdapter, type Selectable } from 'kysely';
 import type { Db } from '../../db/db.ts';
 import type { PendingContactFieldsTable } from '../../db/schema.ts';
-import { LEDGER_VERSION_KEY } from '../statements/statements.repository.ts';
+import { LEDGER_VERSION_KEY } from '../../core/versions.ts';
 
 /**
  * The account if this person holds it, else undefined. Every page about one account goes

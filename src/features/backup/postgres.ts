@@ -71,6 +71,18 @@ async function tablesOf(client: pg.Client): Promise<{ schema: string; name: stri
   return rows;
 }
 
+/** Functions of the database's own (Palier's triggers call one), not those of an extension. */
+async function routinesOf(client: pg.Client): Promise<{ schema: string; name: string; args: string }[]> {
+  const { rows } = await client.query<{ schema: string; name: string; args: string }>(
+    `SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS args
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.prokind IN ('f', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\\_%'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')`,
+  );
+  return rows;
+}
+
 const qualified = (t: { schema: string; name: string }) =>
   `"${t.schema.replace(/"/g, '""')}"."${t.name.replace(/"/g, '""')}"`;
 const label = (t: { schema: string; name: string }) => (t.schema === 'public' ? t.name : `${t.schema}.${t.name}`);
@@ -163,7 +175,7 @@ export async function checkDump(databaseUrl: string, dumpFile: string): Promise<
 /**
  * Restores the dump in ONE transaction (pg_restore's SQL fed to psql --single-transaction):
  * a failure halfway leaves the database exactly as it was. With `replace`, the existing
- * tables are dropped first, inside that same transaction.
+ * tables and functions are dropped first, inside that same transaction.
  */
 export async function restorePostgres(
   databaseUrl: string,
@@ -175,7 +187,12 @@ export async function restorePostgres(
   if (opts.replace) {
     const client = await connect(databaseUrl);
     try {
-      prologue = (await tablesOf(client)).map((t) => `DROP TABLE IF EXISTS ${qualified(t)} CASCADE;\n`).join('');
+      const tables = (await tablesOf(client)).map((t) => `DROP TABLE IF EXISTS ${qualified(t)} CASCADE;\n`);
+      // The dump creates the trigger functions again.
+      const routines = (await routinesOf(client)).map(
+        (r) => `DROP ROUTINE IF EXISTS ${qualified(r)}(${r.args}) CASCADE;\n`,
+      );
+      prologue = [...tables, ...routines].join('');
     } finally {
       await client.end();
     }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { renderPage } from '../../core/http/render.ts';
+import { PageCache, renderKeptPage } from '../../core/http/render.ts';
 import { requireUser } from '../../core/http/session.ts';
 import { queryInput } from '../../core/http/input.ts';
 import { presentHome } from './home.presenter.ts';
@@ -8,19 +8,23 @@ import { homeQuerySchema } from './home.schemas.ts';
 import { HomePage } from './home.views.tsx';
 
 export async function homeRoutes(app: FastifyInstance) {
+  // The most visited page: kept per person and tab while the data it shows has not changed.
+  const kept = new PageCache();
+
   app.get('/accueil', { preHandler: requireUser }, async (req, reply) => {
     const user = req.user!;
     const query = queryInput(req, homeQuerySchema);
     const requestedKind = query.success ? query.data.onglet : undefined;
-    const { accounts, lots, balances, counts } = await homeOf(req.ctx, requestedKind);
-    const view = presentHome({
-      user,
-      accounts,
-      lots,
-      balances,
-      documentCounts: counts,
-      requestedKind,
-    });
-    return renderPage(req, reply, (ctx) => <HomePage ctx={ctx} view={view} />);
+    const versions = req.dataVersions!;
+    return renderKeptPage(
+      req,
+      reply,
+      { cache: kept, key: `${user.id}:${requestedKind ?? ''}`, stamp: [versions.clientData, versions.ledger] },
+      async () => {
+        const { accounts, lots, balances, counts } = await homeOf(req.ctx, requestedKind);
+        const view = presentHome({ user, accounts, lots, balances, documentCounts: counts, requestedKind });
+        return (ctx) => <HomePage ctx={ctx} view={view} />;
+      },
+    );
   });
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/db.ts';
+import { LEDGER_VERSION_KEY } from '../../core/versions.ts';
 
 /**
  * Balance (credits − debits, cents) of the lines dated before `before`: the opening balance
@@ -58,9 +59,6 @@ export function statementLines(
   if (period.to) q = q.where('entry_date', '<=', period.to);
   return q.orderBy('entry_date').orderBy('opening', 'desc').orderBy('position').orderBy('id').execute();
 }
-
-/** The settings row whose value changes whenever any ledger line is written. */
-export const LEDGER_VERSION_KEY = 'ledger_version';
 
 /**
  * Marks every ledger as changed: statements and balances kept in memory by any instance
