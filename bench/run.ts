@@ -30,7 +30,8 @@
  * BENCH_CONNECTIONS (10), BENCH_ROUNDS (4), BENCH_DATABASE_URL (unset: SQLite),
  * BENCH_SOAK_SECONDS (60), BENCH_SOAK_CLIENTS (200), BENCH_SOAK_TIMEOUT_SECONDS (10),
  * BENCH_SOAK_LOG_DIR (unset: the instances' logs are deleted with the temporary DATA_DIR),
- * BENCH_ONLY (home,statement,login,passwords,soak,fec).
+ * BENCH_ONLY (home,statement,login,passwords,soak,fec), BENCH_CPU_PROF_DIR (unset: no profile; a
+ * folder: the measured server's node --cpu-prof profile is written there when it stops).
  * 5. The FEC import (bench/fec.ts): a generated FEC of BENCH_FEC_LINES lines (500 000), lines
  *    per second against reading and splitting the same file, and peak memory.
  *    `BENCH_ONLY=fec npm run bench` runs it alone, without generating the agency.
@@ -88,6 +89,8 @@ const DATA_PARTS = new Set<string>(['home', 'statement', 'login', 'soak']);
 /** Clients posting new passwords at once, and the reset links made for them (10 posts each). */
 const PASSWORD_POSTERS = 20;
 const RESET_LINKS = 100;
+/** A folder for the measured server's CPU profile (node --cpu-prof), written when it stops. */
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR ? path.resolve(process.env.BENCH_CPU_PROF_DIR) : null;
 const FEC_LINES = Math.round(positiveNumber('BENCH_FEC_LINES', 500_000));
 /** BENCH_ONLY=login (or home,statement…, or soak) runs part of the bench, for working on one page. */
 const ONLY = new Set((process.env.BENCH_ONLY || PARTS.join(',')).split(',').map((s) => s.trim()));
@@ -158,7 +161,7 @@ async function createBenchDb(dataDir: string): Promise<BenchDb> {
 
 async function startServer(args: ServerArgs): Promise<{ child: ChildProcess; base: string }> {
   const child = fork(path.join(here, 'server.ts'), [JSON.stringify(args)], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const msg = await new Promise<ServerMessage>((resolve, reject) => {

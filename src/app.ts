@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { agencyIdentity } from './core/agency/agency.ts';
 import { checkoutOrigins, createStripePayments, type CardPayments } from './adapters/payments/card-payments.ts';
 import { createStorage, type Storage } from './adapters/storage/storage.ts';
 import type { AppDeps } from './core/http/deps.ts';
+import { securityHeaders } from './core/http/security-headers.ts';
 import { clientErrorPage, frameworkErrorPage, registerErrorPages } from './core/http/error-pages.tsx';
 import { readFlash } from './core/http/render.ts';
 import { sessions } from './core/http/session.ts';
@@ -63,7 +63,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
           : null,
   });
 
-  await app.register(helmet, {
+  await app.register(securityHeaders, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],

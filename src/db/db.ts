@@ -75,7 +75,31 @@ export function createDb(databaseUrl: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+}
+
+/** Prepared statements kept per SQL text; beyond this many, the oldest are dropped. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query again, and preparing costs more than running most of
+ * Palier's (a primary-key lookup). Statements are kept by their text and reused, except one
+ * still being read (a streamed query), for which a fresh one is prepared.
+ */
+function withStatementCache(sqlite: Database.Database) {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string): Database.Statement {
+      const kept = statements.get(sql);
+      if (kept && !kept.busy) return kept;
+      const stmt = sqlite.prepare(sql);
+      if (kept) return stmt;
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+      statements.set(sql, stmt);
+      return stmt;
+    },
+  };
 }
 
 /**

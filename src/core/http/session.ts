@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createContext, type Actor, type Ctx } from '../context.ts';
-import { newToken, sha256 } from '../security/tokens.ts';
+import { sha256 } from '../security/tokens.ts';
 import type { DataVersions } from '../versions.ts';
-import { deleteSession, findSession, insertSession, touchSession } from '../sessions/sessions.repository.ts';
+import { deleteSession, findSession, touchSession } from '../sessions/sessions.repository.ts';
+import { openSession, SESSION_IDLE_MS, type OpenedSession } from '../sessions/sessions.ts';
 
 export interface SessionUser {
   id: number;
@@ -23,9 +24,6 @@ declare module 'fastify' {
   }
 }
 
-/** Idle and absolute limits: an elderly owner reading a statement is not cut off, a stolen cookie does not live forever. */
-export const SESSION_IDLE_MS = 2 * 60 * 60_000;
-export const SESSION_ABSOLUTE_MS = 12 * 60 * 60_000;
 const TOUCH_EVERY_MS = 60_000;
 
 export function sessionCookieName(secure: boolean): string {
@@ -85,23 +83,24 @@ export const sessions = fp(sessionPlugin, { name: 'palier-sessions' });
 
 /** A new session id every time privileges change (login, claim, attach): no fixation. */
 export async function startSession(req: FastifyRequest, reply: FastifyReply, userId: number): Promise<void> {
-  const { db, config } = req.server.deps;
-  if (req.sessionHash) await deleteSession(db, req.sessionHash);
-  const token = newToken();
-  const now = req.server.deps.now();
-  const idHash = sha256(token);
-  await insertSession(db, {
-    idHash,
-    userId,
-    now,
-    expiresAt: new Date(now.getTime() + SESSION_ABSOLUTE_MS),
-    ip: req.ip,
-    userAgent: (req.headers['user-agent'] ?? '').slice(0, 300),
-  });
-  req.sessionHash = idHash;
-  if (req.user?.id !== userId) req.user = null;
-  req.ctx = { ...req.ctx, actor: { kind: 'client', userId, ip: req.ip, sessionHash: idHash } };
-  reply.setCookie(sessionCookieName(config.secureCookies), token, sessionCookieOptions(config.secureCookies));
+  useSession(req, reply, await openSession(req.ctx, userId, userAgentOf(req)));
+}
+
+/** The browser's name, kept with the session (the person's data export lists it). */
+export function userAgentOf(req: FastifyRequest): string {
+  return req.headers['user-agent'] ?? '';
+}
+
+/** Hands a session opened by a service (login) to the browser, and makes it this request's. */
+export function useSession(req: FastifyRequest, reply: FastifyReply, session: OpenedSession): void {
+  const { config } = req.server.deps;
+  req.sessionHash = session.idHash;
+  if (req.user?.id !== session.userId) req.user = null;
+  req.ctx = {
+    ...req.ctx,
+    actor: { kind: 'client', userId: session.userId, ip: req.ip, sessionHash: session.idHash },
+  };
+  reply.setCookie(sessionCookieName(config.secureCookies), session.token, sessionCookieOptions(config.secureCookies));
 }
 
 export async function endSession(req: FastifyRequest, reply: FastifyReply): Promise<void> {

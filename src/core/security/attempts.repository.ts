@@ -31,8 +31,56 @@ export async function recentAttempts(
   return q.orderBy('id', 'desc').limit(limit).execute();
 }
 
+/** A key to count an attempt on, and its limit: at most `max` attempts since `since`. */
+export interface AttemptKey {
+  scope: string;
+  key: string;
+  since: Date;
+  max: number;
+}
+
+/**
+ * Records one attempt on every key, or none when any key already holds `max` attempts in
+ * its window: one statement, so on SQLite (one writer, one statement at a time) counting and
+ * recording cannot be split by another request. Returns the new ids, or null when locked.
+ */
+export async function insertAttemptsUnlessLocked(db: Db, keys: AttemptKey[], at: Date): Promise<number[] | null> {
+  // The columns of a VALUES list are column1, column2 on both SQLite and PostgreSQL.
+  const wanted = sql.join(keys.map((k) => sql`(${k.scope}, ${k.key})`));
+  const free = sql.join(
+    keys.map(
+      (k) => sql`(select count(*) from (select 1 from auth_attempts
+        where scope = ${k.scope} and key = ${k.key} and created_at > ${k.since.toISOString()}
+        limit ${k.max}) as recent) < ${k.max}`,
+    ),
+    sql` and `,
+  );
+  const { rows } = await sql<{ id: number }>`insert into auth_attempts (scope, key, created_at)
+    select column1, column2, ${at.toISOString()} from (values ${wanted}) as wanted where ${free}
+    returning id`.execute(db);
+  return rows.length === keys.length ? rows.map((r) => r.id) : null;
+}
+
 export async function deleteAttempt(db: Db, id: number): Promise<void> {
   await db.deleteFrom('auth_attempts').where('id', '=', id).execute();
+}
+
+/** Deletes the given attempts and every attempt of the given keys, in one statement. */
+export async function deleteAttemptsAndKeys(
+  db: Db,
+  ids: number[],
+  keys: { scope: string; key: string }[],
+): Promise<void> {
+  if (ids.length === 0 && keys.length === 0) return;
+  await db
+    .deleteFrom('auth_attempts')
+    .where((eb) =>
+      eb.or([
+        ...(ids.length > 0 ? [eb('id', 'in', ids)] : []),
+        ...keys.map((k) => eb.and([eb('scope', '=', k.scope), eb('key', '=', k.key)])),
+      ]),
+    )
+    .execute();
 }
 
 /** Returns how many attempts were deleted. */
@@ -48,16 +96,20 @@ export async function deleteAttemptsBefore(db: Db, before: Date): Promise<number
 }
 
 /**
- * Runs fn alone for this key: in a transaction holding a PostgreSQL advisory lock on the
- * key (other instances wait for it), or SQLite's single-writer transaction. What fn counts
- * then includes every attempt committed before, whatever order their ids were drawn in.
+ * Runs a single statement alone for these keys. PostgreSQL runs concurrent statements side
+ * by side, so it runs in a transaction holding an advisory lock on each key (other
+ * instances wait for them), taken in one order whatever the caller's so that two requests
+ * cannot wait for each other; what it counts then includes every attempt committed before,
+ * whatever order their ids were drawn in. SQLite runs one writing statement at a time: it
+ * needs no more.
  */
-export async function withKeyLock<T>(db: Db, name: string, fn: (q: Db) => Promise<T>): Promise<T> {
+export async function withKeyLocks<T>(db: Db, names: string[], statement: (q: Db) => Promise<T>): Promise<T> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return statement(db);
   const run = async (q: Db) => {
-    if (q.getExecutor().adapter instanceof PostgresAdapter) {
+    for (const name of [...new Set(names)].sort()) {
       await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(q);
     }
-    return fn(q);
+    return statement(q);
   };
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }

@@ -1,10 +1,12 @@
 import type { Db } from '../../db/db.ts';
 import {
   deleteAttempt,
+  deleteAttemptsAndKeys,
   deleteAttemptsOfKey,
   insertAttempt,
+  insertAttemptsUnlessLocked,
   recentAttempts,
-  withKeyLock,
+  withKeyLocks,
 } from './attempts.repository.ts';
 
 /**
@@ -82,13 +84,8 @@ export type Taken = { taken: true; id: number } | { taken: false; lockedUntil: D
  * so hammering a locked key does not extend its lock.
  */
 export async function takeAttempt(db: Db, limit: Limit, key: string, now: Date): Promise<Taken> {
-  // Counting and recording happen under one lock per key: parallel requests, on one
-  // instance or several, are counted one after the other.
-  return withKeyLock(db, `attempt:${limit.scope}:${key}`, async (q) => {
-    const until = await lockFrom(q, limit, key, now);
-    if (until) return { taken: false, lockedUntil: until };
-    return { taken: true, id: await insertAttempt(q, limit.scope, key, now) };
-  });
+  const r = await takeAttempts(db, [[limit, key]], now);
+  return r.ok ? { taken: true, id: r.ids[0]! } : { taken: false, lockedUntil: r.lockedUntil };
 }
 
 export async function forgetAttempt(db: Db, id: number): Promise<void> {
@@ -96,18 +93,45 @@ export async function forgetAttempt(db: Db, id: number): Promise<void> {
 }
 
 /**
- * Takes an attempt on every limit at once; when any is locked, gives back those taken and
- * returns the latest unlock time.
+ * Takes an attempt on every limit at once, or none when any is locked (then returns the
+ * latest unlock time). Counting and recording are one statement run under a lock per key:
+ * parallel requests, on one instance or several, are counted one after the other.
  */
 export async function takeAttempts(
   db: Db,
   keys: [Limit, string][],
   now: Date,
 ): Promise<{ ok: true; ids: number[] } | { ok: false; lockedUntil: Date }> {
-  const results = await Promise.all(keys.map(([limit, key]) => takeAttempt(db, limit, key, now)));
-  const locks = results.flatMap((r) => (r.taken ? [] : [r.lockedUntil]));
-  const ids = results.flatMap((r) => (r.taken ? [r.id] : []));
-  if (locks.length === 0) return { ok: true, ids };
-  await Promise.all(ids.map((id) => forgetAttempt(db, id)));
-  return { ok: false, lockedUntil: new Date(Math.max(...locks.map((d) => d.getTime()))) };
+  const names = keys.map(([limit, key]) => `attempt:${limit.scope}:${key}`);
+  const wanted = keys.map(([limit, key]) => ({
+    scope: limit.scope,
+    key,
+    since: new Date(now.getTime() - limit.windowMs),
+    max: limit.max,
+  }));
+  // A lock can end between the refusal and the reading of when it ends (an attempt leaving
+  // its window, a success clearing the key): then the attempt is taken again.
+  for (let tries = 0; ; tries++) {
+    const ids = await withKeyLocks(db, names, (q) => insertAttemptsUnlessLocked(q, wanted, now));
+    if (ids) return { ok: true, ids };
+    const locks = (await Promise.all(keys.map(([limit, key]) => lockFrom(db, limit, key, now)))).flatMap((d) =>
+      d ? [d] : [],
+    );
+    if (locks.length > 0 || tries >= 2) {
+      const latest = Math.max(now.getTime(), ...locks.map((d) => d.getTime()));
+      return { ok: false, lockedUntil: new Date(latest) };
+    }
+  }
+}
+
+/**
+ * After a success: forgets the attempts it took and every failure of the keys it clears
+ * (the email's failed logins once the right password is given), in one statement.
+ */
+export async function releaseAttempts(db: Db, ids: number[], clear: [Limit, string][] = []): Promise<void> {
+  await deleteAttemptsAndKeys(
+    db,
+    ids,
+    clear.map(([limit, key]) => ({ scope: limit.scope, key })),
+  );
 }

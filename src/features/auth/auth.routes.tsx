@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { bodyField, bodyInput, echoForm, queryField } from '../../core/http/input.ts';
 import { fieldErrors, renderPage } from '../../core/http/render.ts';
-import { endSession, setFlash, startSession } from '../../core/http/session.ts';
+import { endSession, setFlash, userAgentOf, useSession } from '../../core/http/session.ts';
 import { securityEvent } from '../../core/audit.ts';
 import { forgotSchema, linkTokenSchema, loginSchema, resetSchema, returnPath } from './auth.schemas.ts';
 import {
@@ -49,7 +49,7 @@ export async function authRoutes(app: FastifyInstance) {
         400,
       );
     }
-    const result = await login(req.ctx, parsed.data.email, parsed.data.password);
+    const result = await login(req.ctx, parsed.data.email, parsed.data.password, userAgentOf(req));
     if (!result.ok) {
       const message = result.locked ? LOGIN_LOCKED : LOGIN_FAILED;
       return renderPage(
@@ -59,7 +59,7 @@ export async function authRoutes(app: FastifyInstance) {
         result.locked ? 429 : 401,
       );
     }
-    await startSession(req, reply, result.userId);
+    useSession(req, reply, result.session);
     return reply.redirect(back ?? '/accueil', 303);
   });
 

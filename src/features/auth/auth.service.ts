@@ -8,13 +8,14 @@ import {
   LIMITS,
   clearAttempts,
   forgetAttempt,
+  releaseAttempts,
   retryTime,
   takeAttempt,
   takeAttempts,
 } from '../../core/security/attempts.ts';
 import { checkPassword } from '../../core/security/password-policy.ts';
 import { hashPassword, normalizePassword, verifyPassword } from '../../core/security/passwords.ts';
-import { endAllSessions } from '../../core/sessions/sessions.ts';
+import { endAllSessions, openSession, type OpenedSession } from '../../core/sessions/sessions.ts';
 import type { User } from '../../db/schema.ts';
 import {
   consumeToken,
@@ -36,10 +37,13 @@ import {
 export const RESET_TTL_MS = 60 * 60_000;
 export const VERIFY_TTL_MS = 7 * 24 * 60 * 60_000;
 
-export type LoginResult = { ok: true; userId: number } | { ok: false; locked: boolean };
+export type LoginResult = { ok: true; userId: number; session: OpenedSession } | { ok: false; locked: boolean };
 
-/** Same answer, same work, whether the email is unknown or the password wrong. */
-export async function login(ctx: Ctx, email: string, password: string): Promise<LoginResult> {
+/**
+ * Same answer, same work, whether the email is unknown or the password wrong. On success,
+ * one transaction forgets the attempts, records the login and opens the session.
+ */
+export async function login(ctx: Ctx, email: string, password: string, userAgent: string): Promise<LoginResult> {
   const { db } = ctx;
   const key = normalizeEmail(email);
   // Counted before the check, so parallel requests cannot run more than the limit allows.
@@ -61,10 +65,12 @@ export async function login(ctx: Ctx, email: string, password: string): Promise<
     await securityEvent(ctx, { action: 'login', outcome: 'failure', userId: user?.id ?? null });
     return { ok: false, locked: false };
   }
-  await Promise.all(taken.ids.map((id) => forgetAttempt(db, id)));
-  await clearAttempts(db, LIMITS.loginPerEmail, key);
-  await securityEvent(ctx, { action: 'login', outcome: 'success', userId: user.id });
-  return { ok: true, userId: user.id };
+  const session = await inTransaction(ctx, async (tx) => {
+    await releaseAttempts(tx.db, taken.ids, [[LIMITS.loginPerEmail, key]]);
+    await securityEvent(tx, { action: 'login', outcome: 'success', userId: user.id });
+    return openSession(tx, user.id, userAgent);
+  });
+  return { ok: true, userId: user.id, session };
 }
 
 /** What a password may not be built from: the person's names, email, references, the agency's name. */

@@ -6,8 +6,8 @@ import { hashAccessCode } from '../../core/security/access-code.ts';
 import { inTransaction, type Ctx } from '../../core/context.ts';
 import {
   LIMITS,
-  clearAttempts,
   forgetAttempt,
+  releaseAttempts,
   lockedUntil,
   takeAttempt,
   takeAttempts,
@@ -84,8 +84,7 @@ export async function checkAccessCode(
     // The failure that reaches the limit already says when to retry.
     return { ok: false, lockedUntil: await currentLock(db, refKey, ip, now) };
   }
-  await Promise.all(taken.ids.map((id) => forgetAttempt(db, id)));
-  await clearAttempts(db, LIMITS.codePerReference, refKey);
+  await releaseAttempts(db, taken.ids, [[LIMITS.codePerReference, refKey]]);
   await securityEvent(ctx, { action: input.action, outcome: 'success', userId, ...about });
   return { ok: true, account, codeHash };
 }

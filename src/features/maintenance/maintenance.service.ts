@@ -1,5 +1,5 @@
 import type { Ctx } from '../../core/context.ts';
-import { SESSION_IDLE_MS } from '../../core/http/session.ts';
+import { SESSION_IDLE_MS } from '../../core/sessions/sessions.ts';
 import { deleteAttemptsBefore } from '../../core/security/attempts.repository.ts';
 import { deleteExpiredSessions } from '../../core/sessions/sessions.repository.ts';
 import type { Db } from '../../db/db.ts';
