@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/core/secrets/secrets.ts';
+import { SERVER_CHECKPOINT_MS } from '../src/db/db.ts';
 import { verifyPassword } from '../src/core/security/passwords.ts';
 
 export interface ServerArgs {
@@ -73,6 +74,8 @@ async function main() {
   const args = JSON.parse(process.argv[2] ?? '{}') as ServerArgs;
   const { config, db } = await openDatabase(
     loadConfig({ DATA_DIR: args.dataDir, DATABASE_URL: args.databaseUrl, PORT: '0', LOG_LEVEL: 'silent' }),
+    // As src/server.ts opens it.
+    { checkpointEveryMs: SERVER_CHECKPOINT_MS },
   );
   // No request logging, as in buildApp's default: we measure the app, not pino writing to a pipe.
   const app = await buildApp({ config, db });

@@ -5,16 +5,20 @@ import { createLogger } from './core/logging.ts';
 import { agencyIdentity } from './core/agency/agency.ts';
 import { AppError } from './core/errors.ts';
 import { openDatabase } from './core/secrets/secrets.ts';
+import { SERVER_CHECKPOINT_MS } from './db/db.ts';
 import { createWorker } from './worker.ts';
 
 // Everything Palier creates in DATA_DIR (database, files, outbox) is readable by its owner only.
 process.umask(0o077);
 // Refused, in French, when the secrets of DATA_DIR are missing or not this database's.
-const { config, db } = await openDatabase(loadConfig()).catch((err: unknown) => {
-  if (!(err instanceof AppError)) throw err;
-  console.error(err.userMessage);
-  process.exit(1);
-});
+// A long-running server copies SQLite's log back on a thread of its own.
+const { config, db } = await openDatabase(loadConfig(), { checkpointEveryMs: SERVER_CHECKPOINT_MS }).catch(
+  (err: unknown) => {
+    if (!(err instanceof AppError)) throw err;
+    console.error(err.userMessage);
+    process.exit(1);
+  },
+);
 const mailer = createMailer(config);
 const agency = agencyIdentity(db);
 const app = await buildApp({ config, db, agency }, { logger: createLogger(config.logLevel) });

@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { closeSync, openSync } from 'node:fs';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
@@ -58,7 +59,19 @@ export function dialectOf(databaseUrl: string): DialectName {
   return databaseUrl.startsWith('postgres') ? 'postgres' : 'sqlite';
 }
 
-export function createDb(databaseUrl: string): Db {
+export interface DbOptions {
+  /**
+   * SQLite only: checkpoint the write-ahead log every this many milliseconds from a thread of
+   * its own (a long-running server), instead of in the commit that fills it. Unset: SQLite's
+   * own checkpoints (a command, a test).
+   */
+  checkpointEveryMs?: number;
+}
+
+/** What a server passes: the log is copied back twice a second. */
+export const SERVER_CHECKPOINT_MS = 500;
+
+export function createDb(databaseUrl: string, opts: DbOptions = {}): Db {
   if (dialectOf(databaseUrl) === 'postgres') {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
     // An idle connection dropped by the server (restart, failover) must not crash the
@@ -75,7 +88,27 @@ export function createDb(databaseUrl: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const checkpointer =
+    opts.checkpointEveryMs && file !== '' && file !== ':memory:'
+      ? startCheckpointer(sqlite, file, opts.checkpointEveryMs)
+      : null;
+  const database = withStatementCache(sqlite, () => void checkpointer?.terminate());
+  return new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+}
+
+/**
+ * The checkpoint thread. The requests' connection still checkpoints, but only past 10 000
+ * pages (40 MB): should the thread stop, the log stays bounded.
+ */
+function startCheckpointer(sqlite: Database.Database, file: string, everyMs: number): Worker {
+  sqlite.pragma('wal_autocheckpoint = 10000');
+  const worker = new Worker(new URL('./checkpoint.worker.mjs', import.meta.url), {
+    workerData: { file, everyMs },
+  });
+  // Never what keeps a process alive; a failure leaves the fallback above.
+  worker.unref();
+  worker.on('error', () => {});
+  return worker;
 }
 
 /** Prepared statements kept per SQL text; beyond this many, the oldest are dropped. */
@@ -86,10 +119,13 @@ const STATEMENT_CACHE_SIZE = 500;
  * Palier's (a primary-key lookup). Statements are kept by their text and reused, except one
  * still being read (a streamed query), for which a fresh one is prepared.
  */
-function withStatementCache(sqlite: Database.Database) {
+function withStatementCache(sqlite: Database.Database, onClose: () => void) {
   const statements = new Map<string, Database.Statement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      onClose();
+      sqlite.close();
+    },
     prepare(sql: string): Database.Statement {
       const kept = statements.get(sql);
       if (kept && !kept.busy) return kept;

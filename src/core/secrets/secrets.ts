@@ -13,7 +13,7 @@ import {
 import path from 'node:path';
 import { z } from 'zod';
 import type { BootConfig, Config, Secrets } from '../../config.ts';
-import { createDb, migrateToLatest, type Db } from '../../db/db.ts';
+import { createDb, migrateToLatest, type Db, type DbOptions } from '../../db/db.ts';
 import { AppError } from '../errors.ts';
 import { databaseHoldsData, getSecretsFingerprint, recordSecretsFingerprint } from './secrets.repository.ts';
 
@@ -163,10 +163,10 @@ async function checkSecrets(
  * checked (or created with a new database), migrations applied, the fingerprint recorded.
  * Refuses, in French, a database whose secrets are missing or different.
  */
-export async function openDatabase(boot: BootConfig): Promise<{ config: Config; db: Db }> {
+export async function openDatabase(boot: BootConfig, dbOptions: DbOptions = {}): Promise<{ config: Config; db: Db }> {
   // Private from the start: the database, secrets.json and files/ are created inside.
   const created = mkdirSync(boot.dataDir, { recursive: true, mode: 0o700 });
-  const db = createDb(boot.databaseUrl);
+  const db = createDb(boot.databaseUrl, dbOptions);
   try {
     const { secrets, recorded } = await checkSecrets(db, boot.dataDir, true);
     await migrateToLatest(db);
