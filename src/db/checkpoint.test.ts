@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -51,6 +51,15 @@ describe('SQLite checkpoints on a thread of their own (server)', () => {
       found = rowsInTheFileAlone(file, copy);
     }
     expect(found).toBe(50);
+  });
+
+  it('closes its own connection first, so that closing the database removes the log', async () => {
+    const file = await writeRows({ checkpointEveryMs: 20 });
+    expect(existsSync(`${file}-wal`)).toBe(true);
+    await db!.destroy();
+    db = null;
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    expect(rowsInTheFileAlone(file, path.join(dir, 'copie.sqlite'))).toBe(50);
   });
 
   it('leaves them in the log for a command, until SQLite’s own checkpoint', async () => {

@@ -88,27 +88,38 @@ export function createDb(databaseUrl: string, opts: DbOptions = {}): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const checkpointer =
+  const stopCheckpoints =
     opts.checkpointEveryMs && file !== '' && file !== ':memory:'
       ? startCheckpointer(sqlite, file, opts.checkpointEveryMs)
-      : null;
-  const database = withStatementCache(sqlite, () => void checkpointer?.terminate());
+      : () => {};
+  const database = withStatementCache(sqlite, stopCheckpoints);
   return new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
 }
 
 /**
  * The checkpoint thread. The requests' connection still checkpoints, but only past 10 000
- * pages (40 MB): should the thread stop, the log stays bounded.
+ * pages (40 MB): should the thread stop, the log stays bounded. Returns what closes it: the
+ * thread's connection first (waiting for it, at most 2 s), so that the requests'
+ * connection, closing last, checkpoints and removes the log as SQLite does on a clean close.
  */
-function startCheckpointer(sqlite: Database.Database, file: string, everyMs: number): Worker {
+function startCheckpointer(sqlite: Database.Database, file: string, everyMs: number): () => void {
   sqlite.pragma('wal_autocheckpoint = 10000');
+  const closed = new SharedArrayBuffer(4);
   const worker = new Worker(new URL('./checkpoint.worker.mjs', import.meta.url), {
-    workerData: { file, everyMs },
+    workerData: { file, everyMs, closed },
   });
+  let running = true;
   // Never what keeps a process alive; a failure leaves the fallback above.
   worker.unref();
-  worker.on('error', () => {});
-  return worker;
+  worker.on('error', () => (running = false));
+  worker.on('exit', () => (running = false));
+  return () => {
+    if (running) {
+      worker.postMessage('close');
+      Atomics.wait(new Int32Array(closed), 0, 0, 2000);
+    }
+    void worker.terminate();
+  };
 }
 
 /** Prepared statements kept per SQL text; beyond this many, the oldest are dropped. */
