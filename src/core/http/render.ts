@@ -46,11 +46,16 @@ export async function renderPage(
   status = 200,
 ): Promise<FastifyReply> {
   const ctx = await pageContext(req, reply);
+  return sendPage(reply, `<!doctype html>${renderToString(view(ctx))}`, status);
+}
+
+/** A page is HTML and never kept by the browser or a proxy: it shows one person's data. */
+function sendPage(reply: FastifyReply, body: string | Buffer, status: number): FastifyReply {
   return reply
     .status(status)
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send(`<!doctype html>${renderToString(view(ctx))}`);
+    .send(body);
 }
 
 /** Where a view asks renderPageWithSlot to put a large fragment made beforehand. */
@@ -75,11 +80,7 @@ export async function renderPageWithSlot(
     at < 0
       ? Buffer.from(html)
       : Buffer.concat([Buffer.from(html.slice(0, at)), slot, Buffer.from(html.slice(at + PAGE_SLOT.length))]);
-  return reply
-    .status(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .send(body);
+  return sendPage(reply, body, status);
 }
 
 /**
@@ -166,11 +167,7 @@ export async function renderKeptPage(
   const token = Buffer.from(escapeAttribute(ctx.csrfToken));
   const chunks: Buffer[] = [];
   parts.forEach((p, i) => (i === 0 ? chunks.push(p) : chunks.push(token, p)));
-  return reply
-    .status(200)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .send(Buffer.concat(chunks));
+  return sendPage(reply, Buffer.concat(chunks), 200);
 }
 
 const escapeAttribute = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

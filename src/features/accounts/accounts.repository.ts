@@ -112,7 +112,6 @@ export function accountsWithBuildingOfUser(db: Db, userId: number) {
       'buildings.address as building_address',
       'buildings.postal_code as building_postal_code',
       'buildings.city as building_city',
-      (eb) => eb.selectFrom('settings').select('value').where('key', '=', LEDGER_VERSION_KEY).as('ledger_version'),
     ])
     .where('user_accounts.user_id', '=', userId)
     .orderBy('client_accounts.kind')
@@ -131,25 +130,6 @@ export async function lotsOfAccounts(db: Db, accountIds: number[]) {
     .orderBy('account_lots.account_id')
     .orderBy('lots.number')
     .execute();
-}
-
-/** The building and the gestionnaire of one account (statement header, Payer page); either may be missing. */
-export function buildingAndManagerOfAccount(db: Db, accountId: number) {
-  return db
-    .selectFrom('client_accounts')
-    .leftJoin('buildings', 'buildings.id', 'client_accounts.building_id')
-    .leftJoin('managers', 'managers.id', 'client_accounts.manager_id')
-    .select([
-      'buildings.name as building_name',
-      'buildings.address as building_address',
-      'buildings.postal_code as building_postal_code',
-      'buildings.city as building_city',
-      'managers.name as manager_name',
-      'managers.email as manager_email',
-      'managers.phone as manager_phone',
-    ])
-    .where('client_accounts.id', '=', accountId)
-    .executeTakeFirst();
 }
 
 /* Mes coordonnées, conseil syndical and gestionnaire lookups (features/accounts, features/contact). */

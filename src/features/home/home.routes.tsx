@@ -21,7 +21,7 @@ export async function homeRoutes(app: FastifyInstance) {
       reply,
       { cache: kept, key: `${user.id}:${requestedKind ?? ''}`, stamp: [versions.clientData, versions.ledger] },
       async () => {
-        const { accounts, lots, balances, counts } = await homeOf(req.ctx, requestedKind);
+        const { accounts, lots, balances, counts } = await homeOf(req.ctx, requestedKind, versions.ledger);
         const view = presentHome({ user, accounts, lots, balances, documentCounts: counts, requestedKind });
         return (ctx) => <HomePage ctx={ctx} view={view} />;
       },

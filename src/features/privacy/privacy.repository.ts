@@ -19,18 +19,6 @@ export function linkedAccountsOf(db: Db, userId: number) {
     .execute();
 }
 
-/** The lots of these accounts, in building then number order. */
-export function lotsOfAccounts(db: Db, accountIds: number[]) {
-  if (accountIds.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('account_lots')
-    .innerJoin('lots', 'lots.id', 'account_lots.lot_id')
-    .select(['account_lots.account_id', 'lots.number', 'lots.type', 'lots.description'])
-    .where('account_lots.account_id', 'in', accountIds)
-    .orderBy('lots.number')
-    .execute();
-}
-
 /** The contact details changes this person made, on any account, oldest first. */
 export function contactChangesBy(db: Db, userId: number) {
   return db

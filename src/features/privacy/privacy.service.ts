@@ -6,6 +6,7 @@ import { formatInstantLong, todayInParis } from '../../core/format.ts';
 import { LIMITS, clearAttempts } from '../../core/security/attempts.ts';
 import { endAllSessions } from '../../core/sessions/sessions.ts';
 import { kindLabel } from '../accounts/accounts.presenter.ts';
+import { lotsOfAccounts } from '../accounts/accounts.repository.ts';
 import { findUserById, normalizeEmail } from '../users/users.repository.ts';
 import { checkCurrentPassword, loadUser, type FormResult } from '../profile/profile.service.ts';
 import {
@@ -24,7 +25,6 @@ import {
   contactChangesBy,
   deleteAllTokens,
   linkedAccountsOf,
-  lotsOfAccounts,
   messagesBy,
   sessionsOf,
   unlinkAccounts,
